@@ -1,0 +1,257 @@
+"""The ``rag`` command: build, search, ask, locate, context, eval, serve.
+
+Each subcommand imports what it needs only when it runs, so ``rag --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag import __version__
+from rag.errors import RagError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - rag.config.Settings
+    from pydantic import ValidationError
+
+    from rag.config import Settings
+
+    overrides: dict[str, Any] = {}
+    for name in ("corpus_dir", "index_dir", "host", "port", "embedder"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RagError(f"invalid settings: {problems}") from exc
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        return None
+    return lambda msg: print(f"… {msg}", file=sys.stderr, flush=True)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _engine(args: argparse.Namespace, *, ensure: bool = False):  # noqa: ANN202 - rag.service.Engine
+    from rag.service import Engine, build
+
+    settings = _settings(args)
+    if ensure:
+        build(settings, progress=_progress(args))
+    return Engine(settings)
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_build(args: argparse.Namespace) -> int:
+    from rag.service import build
+
+    report = build(_settings(args), force=args.force, progress=_progress(args))
+    for problem in report.problems:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    if args.json:
+        _print_json({"built": report.built, "generation": report.path.name if report.path else None,
+                     "documents": report.documents, "skipped": report.problems})
+    elif report.built and report.path is not None:
+        print(f"built {report.path}")
+    else:
+        print("index is up to date")
+    return 0
+
+
+def _mark(text: str, start: int, spans: Sequence[tuple[int, int]]) -> str:
+    """Wrap highlighted spans (absolute offsets) of a passage text in « »."""
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        s, e = max(s - start, pos), e - start
+        if s >= e:
+            continue
+        out += [text[pos:s], "«", text[s:e], "»"]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.documents import to_dict
+
+    retriever = _engine(args).retriever
+    result = retriever.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json({"query": args.query, "mode": args.mode, "index_version": retriever.index.version,
+                     "took_ms": round(result.took_ms, 3), "results": to_dict(result.passages)})
+        return 0
+    if not result.passages:
+        print("no results")
+    for p in result.passages:
+        print(f"{p.rank}. [{p.score:.3f}] {p.citation.label}  ({p.doc_id} {p.start}:{p.end})")
+        marked = _mark(p.text, p.start, [(h.start, h.end) for h in p.highlights[:1]])
+        print("   " + marked.replace("\n", "\n   "))
+        print()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answering import ask
+    from rag.documents import to_dict
+
+    retriever = _engine(args).retriever
+    result = ask(retriever, args.question, k=args.k)
+    if args.json:
+        _print_json(to_dict(result))
+        return 0
+    if result.answer is None:
+        print("Not in the corpus: no passage supports an answer.")
+    else:
+        a = result.answer
+        print(a.text)
+        print(f"— {a.citation.label} ({a.doc_id} {a.start}:{a.end}), confidence {a.confidence:.2f}")
+    return 0
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    from rag.answering import locate
+    from rag.documents import to_dict
+
+    retriever = _engine(args).retriever
+    result = locate(retriever, args.claim, k=args.k)
+    if args.json:
+        _print_json(to_dict(result))
+        return 0
+    print("supported" if result.supported else "not supported by the corpus")
+    for m in result.matches:
+        conflicts = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
+        print(f"- {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){conflicts}")
+        print(f"  {m.text}")
+    return 0
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from rag.answering import build_context
+    from rag.documents import to_dict
+
+    retriever = _engine(args).retriever
+    result = build_context(retriever, args.question, max_chars=args.max_chars)
+    if args.json:
+        _print_json(to_dict(result))
+    else:
+        print(result.context)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluation import run_cli
+
+    return run_cli(args, _settings(args), progress=_progress(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.api import serve
+
+    settings = _settings(args)
+    return serve(settings, progress=_progress(args) or (lambda m: print(f"… {m}", file=sys.stderr, flush=True)))
+
+
+# -- parser --------------------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser, corpus: bool = False) -> None:
+    if corpus:
+        p.add_argument("--corpus", dest="corpus_dir", type=Path, help="folder of source documents (default: corpus/)")
+    p.add_argument("--index", dest="index_dir", type=Path, help="index folder (default: index/)")
+    p.add_argument("--embedder", choices=["sentence-transformers", "fake"], help=argparse.SUPPRESS)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="rag", description="Citation-first retrieval over a corpus of documents.")
+    top.add_argument("--version", action="version", version=f"rag {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("build", help="build (or refresh) the index from the corpus folder")
+    _common(p, corpus=True)
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="find the passages that bear on a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print the API's JSON response")
+    _common(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with a cited span, or say it is not in the corpus")
+    p.add_argument("question")
+    p.add_argument("-k", type=_positive, default=5)
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("locate", help="find where the corpus states a claim (or that it does not)")
+    p.add_argument("claim")
+    p.add_argument("-k", type=_positive, default=3)
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_locate)
+
+    p = sub.add_parser("context", help="numbered, cited context for prompting an LLM")
+    p.add_argument("question")
+    p.add_argument("--max-chars", type=_positive, default=4000)
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_context)
+
+    p = sub.add_parser("eval", help="evaluate retrieval and answers on question files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="a Lyushkov-style .jsonl file, or a SQuAD folder / questions file")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=_positive, help="evaluate at most this many questions per set")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted")
+    p.add_argument("--chunk-chars", type=_positive)
+    p.add_argument("--chunk-overlap", type=int)
+    _common(p, corpus=True)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="serve the HTTP API (builds the index first when missing or stale)")
+    _common(p, corpus=True)
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

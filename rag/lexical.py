@@ -1,0 +1,81 @@
+"""BM25 over chunks or sentences (bm25s, saved as .npy + JSON, never pickled)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+TOKENIZER_ID = "word-lower-en-stop-snowball-v1"
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202
+    try:
+        import Stemmer
+    except ImportError:  # pragma: no cover - PyStemmer is a declared dependency
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without English stop words, Snowball-stemmed."""
+    stop = _stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    stemmer = _stemmer()
+    return stemmer.stemWords(words) if stemmer is not None and words else words
+
+
+class LexicalIndex:
+    """A BM25 index over a fixed list of texts; ``scores`` gives every text's score for a query."""
+
+    def __init__(self, retriever, size: int) -> None:  # noqa: ANN001
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        import bm25s
+
+        tokens = [tokenize(t) or [""] for t in texts]
+        retriever = bm25s.BM25()
+        if texts:
+            retriever.index(tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._retriever.save(str(folder), show_progress=False, allow_pickle=False)
+        (folder / "size.txt").write_text(str(self.size))
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
+        import bm25s
+
+        size = int((folder / "size.txt").read_text())
+        if size == 0:
+            return cls(bm25s.BM25(), 0)
+        retriever = bm25s.BM25.load(str(folder), mmap=mmap, allow_pickle=False, show_progress=False)
+        return cls(retriever, size)
+
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every indexed text (zeros when no query token is in the vocabulary)."""
+        known = [t for t in query_tokens if t and t in self._retriever.vocab_dict] if self.size else []
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)

@@ -1,0 +1,185 @@
+"""Files → ``Document``: the wiki text layout, plain text and Markdown, read exactly as UTF-8."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.documents import Document, Section
+from rag.errors import CorpusError, DocumentError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
+DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+_WIKI_TITLE = re.compile(r"^=[ \t]*([^=\n].*?)[ \t]*=[ \t]*$")
+_WIKI_HEADING = re.compile(r"^(={2,6})[ \t]*([^=\n].*?)[ \t]*\1[ \t]*$")
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading line: where it starts, its nesting level (1 = top) and its text."""
+
+    start: int
+    level: int
+    title: str
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lines(text: str) -> Iterable[tuple[int, str]]:
+    """(offset, line without its newline) for every line of ``text``."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        yield pos, line.rstrip("\r\n")
+        pos += len(line)
+
+
+def wiki_headings(text: str) -> tuple[str | None, list[Heading]]:
+    """The ``= Title =`` on the first line (if any) and the ``==Section==`` headings below it."""
+    title = None
+    headings: list[Heading] = []
+    for i, (pos, line) in enumerate(_lines(text)):
+        if i == 0 and (m := _WIKI_TITLE.match(line)) and not _WIKI_HEADING.match(line):
+            title = m.group(1)
+            continue
+        if m := _WIKI_HEADING.match(line):
+            headings.append(Heading(pos, len(m.group(1)) - 1, m.group(2)))
+    return title, headings
+
+
+def markdown_headings(text: str) -> tuple[str | None, list[Heading]]:
+    """ATX headings outside code fences; a leading ``# Title`` becomes the title."""
+    title = None
+    headings: list[Heading] = []
+    in_fence = False
+    seen_content = False
+    for pos, line in _lines(text):
+        if _MD_FENCE.match(line):
+            in_fence = not in_fence
+            seen_content = True
+            continue
+        if in_fence:
+            continue
+        m = _MD_HEADING.match(line)
+        if m and len(m.group(1)) == 1 and not seen_content and title is None:
+            title = m.group(2)
+            seen_content = True
+            continue
+        if m:
+            headings.append(Heading(pos, len(m.group(1)), m.group(2)))
+        if line.strip():
+            seen_content = True
+    return title, headings
+
+
+def sections_from_headings(text: str, headings: list[Heading]) -> tuple[Section, ...]:
+    """A partition of ``text`` into sections: the lead, then one per heading, each with its path."""
+    sections: list[Section] = []
+    first = headings[0].start if headings else len(text)
+    if first > 0 or not headings:
+        sections.append(Section((), 0, first))
+    stack: list[Heading] = []
+    for i, heading in enumerate(headings):
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        stack.append(heading)
+        end = headings[i + 1].start if i + 1 < len(headings) else len(text)
+        sections.append(Section(tuple(h.title for h in stack), heading.start, end))
+    return tuple(s for s in sections if s.end > s.start or len(text) == 0)
+
+
+def humanize(stem: str) -> str:
+    return re.sub(r"[_-]+", " ", stem).strip() or stem
+
+
+def make_document(
+    doc_id: str,
+    text: str,
+    *,
+    fmt: str = "text",
+    title: str | None = None,
+    source: str = "",
+    url: str | None = None,
+    metadata: dict | None = None,
+) -> Document:
+    """Build a ``Document`` from text already in memory (``fmt`` is ``text`` or ``markdown``)."""
+    if not DOC_ID_RE.match(doc_id):
+        raise DocumentError(
+            f"invalid doc_id {doc_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if not text.strip():
+        raise DocumentError(f"document {doc_id!r} is empty")
+    if fmt == "markdown":
+        found_title, headings = markdown_headings(text)
+    elif fmt == "text":
+        found_title, headings = wiki_headings(text)
+    else:
+        raise DocumentError(f"unknown format {fmt!r} for {doc_id!r}: use 'text' or 'markdown'")
+    return Document(
+        doc_id=doc_id,
+        title=title or found_title or humanize(doc_id),
+        source=source,
+        text=text,
+        sha256=sha256_text(text),
+        sections=sections_from_headings(text, headings),
+        url=url,
+        metadata=dict(metadata or {}),
+    )
+
+
+def load_file(path: Path) -> Document:
+    """Read one file exactly as UTF-8 (no newline translation); raise ``DocumentError`` if unusable."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{path}: unsupported file type {suffix!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start})") from exc
+    if not text.strip():
+        raise DocumentError(f"{path}: empty document")
+    fmt = "markdown" if suffix in (".md", ".markdown") else "text"
+    return make_document(path.stem, text, fmt=fmt, source=str(path))
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Supported files under ``corpus_dir`` (recursively, hidden files skipped), in a stable order."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it or pass --corpus DIR")
+    return sorted(
+        p
+        for p in corpus_dir.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+    )
+
+
+def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
+    """All readable documents of a folder, plus one message per file that was skipped."""
+    documents: list[Document] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in corpus_files(corpus_dir):
+        try:
+            doc = load_file(path)
+        except DocumentError as exc:
+            problems.append(str(exc))
+            continue
+        if doc.doc_id in seen:
+            problems.append(f"{path}: doc_id {doc.doc_id!r} already used by {seen[doc.doc_id]}; skipped")
+            continue
+        seen[doc.doc_id] = path
+        documents.append(doc)
+    return documents, problems

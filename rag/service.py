@@ -1,0 +1,104 @@
+"""Wiring shared by the CLI and the API: settings → corpus → index generation → retriever."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.chunking import ChunkerConfig
+from rag.config import Settings
+from rag.embedding import Embedder, get_embedder
+from rag.errors import CorpusError
+from rag.loading import load_corpus
+from rag.retrieval import Retriever
+from rag.store import Index, build_config, build_index, fingerprint, load_index, read_manifest
+
+
+def chunker_config(settings: Settings) -> ChunkerConfig:
+    return ChunkerConfig(target_chars=settings.chunk_chars, overlap=settings.chunk_overlap)
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return get_embedder(settings.embedder, settings.batch_size)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path | None
+    built: bool
+    problems: list[str]
+    documents: int
+
+
+def build(
+    settings: Settings,
+    *,
+    corpus_dir: Path | None = None,
+    index_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build the index for a corpus folder unless an identical one is already current."""
+    corpus_dir = corpus_dir or settings.corpus_dir
+    index_dir = index_dir or settings.index_dir
+    embedder = embedder or embedder_for(settings)
+    documents, problems = load_corpus(corpus_dir)
+    say = progress or (lambda _m: None)
+    for problem in problems:
+        say(f"skipped: {problem}")
+    if not documents:
+        raise CorpusError(f"no readable documents in {corpus_dir} (.txt or .md files, UTF-8, not empty)")
+    chunker = chunker_config(settings)
+    fp = fingerprint(documents, build_config(embedder, chunker))
+    manifest = read_manifest(index_dir)
+    if manifest and manifest.get("fingerprint") == fp and not force:
+        say(f"index {manifest['generation']} is up to date")
+        return BuildReport(None, False, problems, len(documents))
+    previous = None
+    if manifest is not None:
+        try:
+            previous = load_index(index_dir, embedder)
+        except Exception:  # noqa: BLE001 - an unusable old index is simply not reused
+            previous = None
+    path = build_index(documents, index_dir, embedder, chunker, previous=previous, progress=say,
+                       keep_generations=settings.keep_generations)
+    return BuildReport(path, True, problems, len(documents))
+
+
+def is_stale(settings: Settings, corpus_dir: Path, index_dir: Path, embedder: Embedder) -> bool:
+    documents, _ = load_corpus(corpus_dir)
+    manifest = read_manifest(index_dir)
+    return manifest is None or manifest.get("fingerprint") != fingerprint(
+        documents, build_config(embedder, chunker_config(settings))
+    )
+
+
+class Engine:
+    """The loaded index and its retriever; ``reload`` swaps in a newer generation atomically."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or embedder_for(settings)
+        self._lock = threading.Lock()
+        self._retriever: Retriever | None = None
+
+    def load(self) -> Retriever:
+        index = load_index(self.settings.index_dir, self.embedder)
+        retriever = Retriever(index, self.embedder, candidates=self.settings.candidates)
+        with self._lock:
+            self._retriever = retriever
+        return retriever
+
+    @property
+    def retriever(self) -> Retriever:
+        retriever = self._retriever
+        if retriever is None:
+            return self.load()
+        return retriever
+
+    @property
+    def index(self) -> Index:
+        return self.retriever.index

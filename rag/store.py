@@ -1,0 +1,429 @@
+"""The index on disk: immutable generations of a self-describing folder, switched atomically.
+
+Layout::
+
+    index/CURRENT                 name of the generation in use (replaced by an atomic rename)
+    index/generations/<name>/     manifest.json, documents.jsonl, chunks.jsonl, sentences.jsonl,
+                                  dense.faiss (chunks), sentences.faiss, bm25/chunks, bm25/sentences
+
+Nothing is pickled: vectors live in FAISS files, BM25 in .npy arrays (``allow_pickle=False``) and
+JSON, records in JSON Lines. ``manifest.json`` records the format, model, chunker settings,
+per-document hashes and per-file checksums, and loading verifies all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag import __version__
+from rag.chunking import ChunkerConfig, chunk_document
+from rag.documents import Chunk, Document, Section, Sentence, citation_label
+from rag.errors import IncompatibleIndexError, IndexError_
+from rag.lexical import TOKENIZER_ID, LexicalIndex
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from rag.embedding import Embedder
+
+FORMAT_VERSION = 1
+EMBED_TEMPLATE = "title-section-v1"
+
+
+def chunk_embed_text(doc: Document, chunk: Chunk) -> str:
+    """What is embedded for a chunk: its label (title § section) then its text."""
+    return f"{citation_label(doc.title, chunk.section)}\n{chunk.text}"
+
+
+def sentence_embed_text(doc: Document, sentence: Sentence, section: tuple[str, ...]) -> str:
+    """What is embedded for a sentence: its label, then the sentence."""
+    return f"{citation_label(doc.title, section)}: {sentence.text}"
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True))
+            fh.write("\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_config(embedder: Embedder, chunker: ChunkerConfig) -> dict[str, Any]:
+    """Everything besides the documents that determines the index contents."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": {"id": embedder.model_id, "dim": embedder.dim, "normalized": True, "metric": "inner_product"},
+        "chunker": {"target_chars": chunker.target_chars, "overlap_sentences": chunker.overlap},
+        "embedding": {"template": EMBED_TEMPLATE},
+        "lexical": {"library": "bm25s", "tokenizer": TOKENIZER_ID},
+    }
+
+
+def fingerprint(documents: Sequence[Document], config: dict[str, Any]) -> str:
+    """A content hash of the configuration and every document (id, hash, title, url, metadata)."""
+    payload = {
+        "config": config,
+        "documents": sorted(
+            [d.doc_id, d.sha256, d.title, d.url, json.dumps(d.metadata, sort_keys=True)] for d in documents
+        ),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Index:
+    """A loaded generation: records, vectors, FAISS and BM25 indexes, ready to search."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    chunk_faiss: Any
+    sentence_faiss: Any
+    chunk_bm25: LexicalIndex
+    sentence_bm25: LexicalIndex
+    sentence_chunks: list[list[int]] = field(default_factory=list)
+    sentence_section: list[tuple[str, ...]] = field(default_factory=list)
+    doc_chunks: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sentence_chunks = [[] for _ in self.sentences]
+        self.sentence_section = [()] * len(self.sentences)
+        for ci, chunk in enumerate(self.chunks):
+            self.doc_chunks.setdefault(chunk.doc_id, []).append(ci)
+            for si in chunk.sentence_ids:
+                self.sentence_chunks[si].append(ci)
+                self.sentence_section[si] = chunk.section
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["generation"])
+
+    @property
+    def model_id(self) -> str:
+        return str(self.manifest["model"]["id"])
+
+
+def _document_row(doc: Document) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "url": doc.url,
+        "metadata": doc.metadata,
+        "sections": [{"path": list(s.path), "start": s.start, "end": s.end} for s in doc.sections],
+        "text": doc.text,
+    }
+
+
+def _document_from_row(row: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=row["doc_id"],
+        title=row["title"],
+        source=row["source"],
+        text=row["text"],
+        sha256=row["sha256"],
+        sections=tuple(Section(tuple(s["path"]), s["start"], s["end"]) for s in row["sections"]),
+        url=row.get("url"),
+        metadata=row.get("metadata") or {},
+    )
+
+
+def _flat_index(vectors: np.ndarray, dim: int) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _flat_vectors(index: Any) -> np.ndarray:
+    import faiss
+
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d).copy()
+
+
+def build_index(
+    documents: Sequence[Document],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: ChunkerConfig,
+    *,
+    previous: Index | None = None,
+    progress: Callable[[str], None] | None = None,
+    keep_generations: int = 3,
+) -> Path:
+    """Chunk, embed and index ``documents`` into a new generation; return its folder.
+
+    Vectors of documents whose hash and settings match ``previous`` are reused, not re-embedded.
+    The generation is written to a temporary folder and published by atomic renames, so a crash
+    at any point leaves the previous generation in use.
+    """
+    say = progress or (lambda _msg: None)
+    config = build_config(embedder, chunker)
+    fp = fingerprint(documents, config)
+    reusable = previous if previous is not None and build_config_of(previous) == config else None
+
+    sentences: list[Sentence] = []
+    chunks: list[Chunk] = []
+    chunk_vecs: list[np.ndarray] = []
+    sent_vecs: list[np.ndarray] = []
+    todo_chunks: list[tuple[int, str]] = []
+    todo_sents: list[tuple[int, str]] = []
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        doc_sents, doc_chunks = chunk_document(doc, chunker)
+        offset = len(sentences)
+        sentences.extend(doc_sents)
+        old = reusable.documents.get(doc.doc_id) if reusable else None
+        reuse = reusable is not None and old is not None and old.sha256 == doc.sha256
+        if reuse:
+            assert reusable is not None
+            old_chunk_ids = reusable.doc_chunks.get(doc.doc_id, [])
+            old_sent_ids = sorted({s for ci in old_chunk_ids for s in reusable.chunks[ci].sentence_ids})
+            reuse = len(old_chunk_ids) == len(doc_chunks) and len(old_sent_ids) == len(doc_sents)
+        if reuse:
+            assert reusable is not None
+            chunk_vecs.append(reusable.chunk_vectors[old_chunk_ids])
+            sent_vecs.append(reusable.sentence_vectors[old_sent_ids])
+        section_of = {}
+        for c in doc_chunks:
+            for s in c.sentence_ids:
+                section_of[s] = c.section
+        for i, s in enumerate(doc_sents):
+            if not reuse:
+                todo_sents.append((offset + i, sentence_embed_text(doc, s, section_of.get(i, ()))))
+        for c in doc_chunks:
+            shifted = Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.section,
+                            tuple(offset + s for s in c.sentence_ids))
+            if not reuse:
+                todo_chunks.append((len(chunks), chunk_embed_text(doc, c)))
+            chunks.append(shifted)
+        if not reuse:
+            chunk_vecs.append(np.zeros((len(doc_chunks), embedder.dim), dtype=np.float32))
+            sent_vecs.append(np.zeros((len(doc_sents), embedder.dim), dtype=np.float32))
+
+    dim = embedder.dim
+    all_chunk_vecs = np.concatenate(chunk_vecs) if chunk_vecs else np.zeros((0, dim), np.float32)
+    all_sent_vecs = np.concatenate(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32)
+    if todo_chunks or todo_sents:
+        say(f"embedding {len(todo_chunks)} chunks and {len(todo_sents)} sentences")
+        texts = [t for _, t in todo_chunks] + [t for _, t in todo_sents]
+        vectors = embedder.embed_documents(texts)
+        if todo_chunks:
+            all_chunk_vecs[[i for i, _ in todo_chunks]] = vectors[: len(todo_chunks)]
+        if todo_sents:
+            all_sent_vecs[[i for i, _ in todo_sents]] = vectors[len(todo_chunks):]
+
+    say("writing index files")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generations = index_dir / "generations"
+    generations.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
+    try:
+        import faiss
+
+        _write_jsonl(tmp / "documents.jsonl", [_document_row(d) for d in sorted(documents, key=lambda d: d.doc_id)])
+        _write_jsonl(tmp / "chunks.jsonl", [
+            {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
+             "section": list(c.section), "sentence_ids": list(c.sentence_ids)} for c in chunks
+        ])
+        _write_jsonl(tmp / "sentences.jsonl", [
+            {"doc_id": s.doc_id, "start": s.start, "end": s.end, "kind": s.kind} for s in sentences
+        ])
+        faiss.write_index(_flat_index(all_chunk_vecs, dim), str(tmp / "dense.faiss"))
+        faiss.write_index(_flat_index(all_sent_vecs, dim), str(tmp / "sentences.faiss"))
+        by_id = documents_by_id(documents)
+        LexicalIndex.build([chunk_embed_text(by_id[c.doc_id], c) for c in chunks]).save(
+            tmp / "bm25" / "chunks"
+        )
+        LexicalIndex.build([s.text for s in sentences]).save(tmp / "bm25" / "sentences")
+
+        number = 1 + max((int(p.name.split("-")[0]) for p in generations.iterdir()
+                          if p.is_dir() and p.name[:1].isdigit()), default=0)
+        name = f"{number:06d}-{fp[:10]}"
+        files = {}
+        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+            files[str(path.relative_to(tmp))] = _sha256_file(path)
+        manifest = {
+            **config,
+            "generation": name,
+            "fingerprint": fp,
+            "package_version": __version__,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+            "documents": [
+                {"doc_id": d.doc_id, "sha256": d.sha256, "chars": len(d.text)}
+                for d in sorted(documents, key=lambda d: d.doc_id)
+            ],
+            "files": files,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        with (tmp / "manifest.json").open("rb") as fh:
+            os.fsync(fh.fileno())
+        final = generations / name
+        os.rename(tmp, final)
+        _fsync_dir(generations)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    set_current(index_dir, name)
+    collect_garbage(index_dir, keep=keep_generations)
+    say(f"built generation {name}: {len(documents)} documents, {len(chunks)} chunks, {len(sentences)} sentences")
+    return final
+
+
+def documents_by_id(documents: Sequence[Document]) -> dict[str, Document]:
+    return {d.doc_id: d for d in documents}
+
+
+def build_config_of(index: Index) -> dict[str, Any]:
+    keys = ("format_version", "model", "chunker", "embedding", "lexical")
+    return {k: index.manifest.get(k) for k in keys}
+
+
+def set_current(index_dir: Path, name: str) -> None:
+    """Point ``index_dir/CURRENT`` at generation ``name`` with an fsynced atomic rename."""
+    tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
+    with tmp.open("w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexError_(f"{pointer} is corrupted: run `rag build --index {index_dir}`")
+    return index_dir / "generations" / name
+
+
+def collect_garbage(index_dir: Path, keep: int = 3) -> None:
+    """Remove all but the newest ``keep`` generations (never the current one) and stale temp folders."""
+    generations = index_dir / "generations"
+    current = current_generation(index_dir)
+    names = sorted((p for p in generations.iterdir() if p.is_dir() and p.name[:1].isdigit()), key=lambda p: p.name)
+    for old in names[:-keep]:
+        if current is None or old.name != current.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The current generation's manifest, or None when there is no index."""
+    path = current_generation(index_dir)
+    if path is None or not (path / "manifest.json").is_file():
+        return None
+    try:
+        return json.loads((path / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def check_compatible(manifest: dict[str, Any], embedder: Embedder, index_dir: Path) -> None:
+    fix = f"run `rag build --index {index_dir}` to rebuild it"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IncompatibleIndexError(
+            f"index format {manifest.get('format_version')} is not the supported format {FORMAT_VERSION}: {fix}"
+        )
+    model = manifest.get("model") or {}
+    if model.get("id") != embedder.model_id or model.get("dim") != embedder.dim:
+        raise IncompatibleIndexError(
+            f"index was built with model {model.get('id')} (dim {model.get('dim')}), but this service uses "
+            f"{embedder.model_id} (dim {embedder.dim}): {fix}"
+        )
+
+
+def load_index(index_dir: Path, embedder: Embedder | None = None, *, verify: bool = True) -> Index:
+    """Load the current generation; refuse a missing, corrupted or incompatible one."""
+    path = current_generation(index_dir)
+    if path is None or not (path / "manifest.json").is_file():
+        raise IndexError_(f"no index at {index_dir}: run `rag build --index {index_dir}`")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexError_(f"unreadable manifest in {path}: run `rag build --index {index_dir}`") from exc
+    if embedder is not None:
+        check_compatible(manifest, embedder, index_dir)
+    if verify:
+        for name, expected in (manifest.get("files") or {}).items():
+            file = path / name
+            if not file.is_file() or _sha256_file(file) != expected:
+                raise IndexError_(f"index file {file} is missing or corrupted: run `rag build --index {index_dir}`")
+    import faiss
+
+    try:
+        documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(path / "documents.jsonl")}
+        sentences = []
+        for row in _read_jsonl(path / "sentences.jsonl"):
+            text = documents[row["doc_id"]].text
+            sentences.append(Sentence(row["doc_id"], row["start"], row["end"], text[row["start"]:row["end"]], row["kind"]))
+        chunks = []
+        for row in _read_jsonl(path / "chunks.jsonl"):
+            text = documents[row["doc_id"]].text
+            chunks.append(Chunk(row["chunk_id"], row["doc_id"], row["start"], row["end"],
+                                text[row["start"]:row["end"]], tuple(row["section"]), tuple(row["sentence_ids"])))
+        chunk_faiss = faiss.read_index(str(path / "dense.faiss"))
+        sentence_faiss = faiss.read_index(str(path / "sentences.faiss"))
+        chunk_bm25 = LexicalIndex.load(path / "bm25" / "chunks")
+        sentence_bm25 = LexicalIndex.load(path / "bm25" / "sentences")
+    except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+        raise IndexError_(f"index at {path} cannot be loaded ({exc}): run `rag build --index {index_dir}`") from exc
+    if chunk_faiss.ntotal != len(chunks) or sentence_faiss.ntotal != len(sentences):
+        raise IndexError_(f"index at {path} is inconsistent: run `rag build --index {index_dir}`")
+    return Index(
+        path=path,
+        manifest=manifest,
+        documents=documents,
+        chunks=chunks,
+        sentences=sentences,
+        chunk_vectors=_flat_vectors(chunk_faiss),
+        sentence_vectors=_flat_vectors(sentence_faiss),
+        chunk_faiss=chunk_faiss,
+        sentence_faiss=sentence_faiss,
+        chunk_bm25=chunk_bm25,
+        sentence_bm25=sentence_bm25,
+    )
