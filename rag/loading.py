@@ -150,7 +150,10 @@ def load_file(path: Path) -> Document:
     if not text.strip():
         raise DocumentError(f"{path}: empty document")
     fmt = "markdown" if suffix in (".md", ".markdown") else "text"
-    return make_document(path.stem, text, fmt=fmt, source=str(path))
+    try:
+        return make_document(path.stem, text, fmt=fmt, source=str(path))
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from exc
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

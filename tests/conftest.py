@@ -1,0 +1,91 @@
+"""Shared fixtures: tiny corpora written to tmp_path, indexes built with the fake embedder,
+and the real model loaded once per session for slow tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_EVAL = Path(os.environ.get("RAG_SHARED_EVAL", REPO.parent / "shared" / "eval"))
+
+WIKI_DOC = """= Ada Lovelace =
+
+Ada Lovelace
+- Born: 1815
+- Died: 1852-11-27
+
+Augusta Ada King, Countess of Lovelace (1815 - 27 November 1852) was an English mathematician. She is known for her work on Charles Babbage's Analytical Engine.
+
+==Early life==
+Ada was born in London on 10 December 1815. Her father was the poet Lord Byron, who left England when she was an infant.
+
+Her mother, Lady Byron, promoted Ada's interest in mathematics and logic.
+
+== Work ==
+In 1843 she translated an article by Luigi Menabrea about the Analytical Engine. She added notes that contain what many consider the first computer program, an algorithm for Bernoulli numbers.
+
+==Death==
+She died of uterine cancer on 27 November 1852, aged 36. She was buried beside her father at Hucknall.
+"""
+
+MD_DOC = """# Tea
+
+Tea is an aromatic beverage prepared by pouring hot water over cured leaves of *Camellia sinensis*.
+
+## History
+
+Tea drinking may have begun in Yunnan during the Shang dynasty. It was popularised in England
+in the 17th century by Catherine of Braganza.
+
+## Preparation
+
+Black tea is steeped in water near boiling point for three to five minutes. Green tea needs
+cooler water, about 80 °C, or it turns bitter.
+"""
+
+
+def write_corpus(folder: Path, docs: dict[str, str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (docs or {"ada_lovelace.txt": WIKI_DOC, "tea.md": MD_DOC}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, corpus_dir: Path) -> Settings:
+    return Settings(embedder="fake", corpus_dir=corpus_dir, index_dir=tmp_path / "index", chunk_chars=300)
+
+
+@pytest.fixture
+def built_settings(fake_settings: Settings) -> Settings:
+    from rag.service import build
+
+    build(fake_settings)
+    return fake_settings
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session (slow tests only)."""
+    from rag.embedding import get_embedder
+
+    embedder = get_embedder("sentence-transformers")
+    embedder.embed_query("warm up")
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def shared_eval() -> Path:
+    if not SHARED_EVAL.is_dir():
+        pytest.skip(f"development data not found at {SHARED_EVAL} (set RAG_SHARED_EVAL to its folder)")
+    return SHARED_EVAL

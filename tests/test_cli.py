@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.cli import main
+from rag.config import Settings
+
+
+def test_import_and_help_do_not_load_torch() -> None:
+    code = (
+        "import sys, rag, rag.cli\n"
+        "try:\n    rag.cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'bm25s') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
+def _args(settings: Settings) -> list[str]:
+    return ["--index", str(settings.index_dir), "--embedder", "fake"]
+
+
+def test_build_then_search_json(fake_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--corpus", str(fake_settings.corpus_dir), *_args(fake_settings), "--json"]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built["built"] is True and built["documents"] == 2
+    assert main(["build", "--corpus", str(fake_settings.corpus_dir), *_args(fake_settings), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["built"] is False
+    assert main(["search", "Bernoulli numbers", "-k", "2", "--json", *_args(fake_settings)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"] == "Bernoulli numbers" and data["mode"] == "hybrid" and data["index_version"]
+    assert 1 <= len(data["results"]) <= 2
+    first = data["results"][0]
+    assert {"rank", "score", "chunk_id", "doc_id", "title", "section", "start", "end", "text",
+            "highlights", "citation"} <= set(first)
+    assert "Bernoulli" in first["text"]
+
+
+def test_human_output_marks_the_highlight(built_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "Bernoulli numbers", "-k", "1", *_args(built_settings)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. [") and "«" in out and "»" in out and "Ada Lovelace § Work" in out
+
+
+def test_missing_index_is_one_clear_line(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["search", "anything", "--index", str(tmp_path / "none"), "--embedder", "fake"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: no index") and "rag build" in err and "Traceback" not in err
+
+
+def test_bad_arguments_exit_nonzero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["search", "x", "-k", "0"])
+    assert exc.value.code == 2 and "not positive" in capsys.readouterr().err
+
+
+def test_empty_corpus_is_an_error(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "c").mkdir()
+    code = main(["build", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "--embedder", "fake"])
+    assert code == 2 and "no readable documents" in capsys.readouterr().err
