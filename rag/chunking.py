@@ -18,13 +18,17 @@ from rag.documents import Chunk, Document, Sentence
 MAX_SENTENCE_CHARS = 2000
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft vs etc eg ie cf al gen col lt capt sgt maj cmdr adm gov pres
-    rev hon no nos vol vols pp fig figs approx ca inc ltd co corp dept univ est jan feb mar apr jun
-    jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m""".split()
+    {
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "eg", "ie", "cf", "al",
+        "gen", "col", "lt", "capt", "sgt", "maj", "cmdr", "adm", "gov", "pres", "rev", "hon", "no", "nos",
+        "vol", "vols", "pp", "fig", "figs", "approx", "ca", "inc", "ltd", "co", "corp", "dept", "univ", "est",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k",
+        "e.g", "i.e", "a.m", "p.m"
+    }
 )
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by whitespace and a
 # character that can start a sentence.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")  # noqa: E501
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S")
 _HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t]*$)")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")

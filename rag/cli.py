@@ -152,6 +152,49 @@ def cmd_context(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    from rag.service import build
+
+    report = build(_settings(args), progress=_progress(args))
+    if report.path is not None:
+        print(f"built {report.path}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from rag.ingest import add_paths
+
+    added = add_paths(_settings(args).corpus_dir, args.paths)
+    print(f"added {len(added)} document(s): {', '.join(added)}")
+    return _rebuild(args)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from rag.ingest import remove_documents
+
+    removed = remove_documents(_settings(args).corpus_dir, args.doc_ids)
+    print(f"removed {len(removed)} document(s): {', '.join(removed)}")
+    return _rebuild(args)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from rag.store import load_index
+
+    settings = _settings(args)
+    index = load_index(settings.index_dir, verify=False)
+    counts: dict[str, int] = {}
+    for chunk in index.chunks:
+        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    rows = [{"doc_id": d.doc_id, "title": d.title, "chars": len(d.text), "chunks": counts.get(d.doc_id, 0),
+             "source": d.source, "sha256": d.sha256} for d in index.documents.values()]
+    if args.json:
+        _print_json({"index_version": index.version, "documents": rows})
+        return 0
+    for row in rows:
+        print(f"{row['doc_id']}\t{row['chunks']} chunks\t{row['chars']} chars\t{row['title']}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation import run_cli
 
@@ -223,6 +266,21 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_context)
 
+    p = sub.add_parser("add", help="add files or folders (.txt, .md, .html, .jsonl) to the corpus and rebuild")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _common(p, corpus=True)
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="remove documents from the corpus by id and rebuild")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    _common(p, corpus=True)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("list", help="list the indexed documents")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_list)
+
     p = sub.add_parser("eval", help="evaluate retrieval and answers on question files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
                    help="a Lyushkov-style .jsonl file, or a SQuAD folder / questions file")
@@ -232,6 +290,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted")
     p.add_argument("--chunk-chars", type=_positive)
     p.add_argument("--chunk-overlap", type=int)
+    p.add_argument("--no-answers", action="store_true", help="skip the answer metrics (retrieval only)")
+    p.add_argument("--details", type=Path, metavar="FILE", help="append per-question results to this JSONL file")
     _common(p, corpus=True)
     p.set_defaults(func=cmd_eval)
 

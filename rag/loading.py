@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from pathlib import Path
 from rag.documents import Document, Section
 from rag.errors import CorpusError, DocumentError
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
+FORMATS = ("text", "markdown", "html")
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 _WIKI_TITLE = re.compile(r"^=[ \t]*([^=\n].*?)[ \t]*=[ \t]*$")
@@ -116,12 +118,20 @@ def make_document(
         )
     if not text.strip():
         raise DocumentError(f"document {doc_id!r} is empty")
+    if fmt == "html":
+        from rag.html_text import html_to_text
+
+        text, html_title = html_to_text(text)
+        title = title or html_title
+        if not text.strip():
+            raise DocumentError(f"document {doc_id!r} has no text outside its markup")
+        fmt = "markdown"
     if fmt == "markdown":
         found_title, headings = markdown_headings(text)
     elif fmt == "text":
         found_title, headings = wiki_headings(text)
     else:
-        raise DocumentError(f"unknown format {fmt!r} for {doc_id!r}: use 'text' or 'markdown'")
+        raise DocumentError(f"unknown format {fmt!r} for {doc_id!r}: use one of {', '.join(FORMATS)}")
     return Document(
         doc_id=doc_id,
         title=title or found_title or humanize(doc_id),
@@ -135,7 +145,46 @@ def make_document(
 
 
 def load_file(path: Path) -> Document:
-    """Read one file exactly as UTF-8 (no newline translation); raise ``DocumentError`` if unusable."""
+    """Read one single-document file exactly as UTF-8 (no newline translation)."""
+    docs = load_path(path)
+    if len(docs) != 1:
+        raise DocumentError(f"{path}: holds {len(docs)} documents; use load_path")
+    return docs[0]
+
+
+def _jsonl_documents(path: Path, text: str) -> list[Document]:
+    """One document per line: ``{"doc_id", "title", "text", "format"?, "url"?, "metadata"?}``."""
+    docs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(row.get("doc_id"), str):
+            raise DocumentError(f'{where}: needs string fields "doc_id" and "text"')
+        title, url, metadata = row.get("title"), row.get("url"), row.get("metadata")
+        if (title is not None and not isinstance(title, str)) or (url is not None and not isinstance(url, str)):
+            raise DocumentError(f'{where}: "title" and "url" must be strings')
+        if metadata is not None and not isinstance(metadata, dict):
+            raise DocumentError(f'{where}: "metadata" must be an object')
+        try:
+            docs.append(make_document(row["doc_id"], row["text"], fmt=row.get("format", "text"), title=title,
+                                      source=str(path), url=url, metadata=metadata))
+        except DocumentError as exc:
+            raise DocumentError(f"{where}: {exc}") from exc
+    if not docs:
+        raise DocumentError(f"{path}: empty document")
+    return docs
+
+
+def load_path(path: Path) -> list[Document]:
+    """Read one file exactly as UTF-8 (no newline translation); raise ``DocumentError`` if unusable.
+
+    A ``.jsonl`` file holds one document per line and is accepted or refused as a whole.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{path}: unsupported file type {suffix!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -149,9 +198,11 @@ def load_file(path: Path) -> Document:
         raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start})") from exc
     if not text.strip():
         raise DocumentError(f"{path}: empty document")
-    fmt = "markdown" if suffix in (".md", ".markdown") else "text"
+    if suffix == ".jsonl":
+        return _jsonl_documents(path, text)
+    fmt = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}.get(suffix, "text")
     try:
-        return make_document(path.stem, text, fmt=fmt, source=str(path))
+        return [make_document(path.stem, text, fmt=fmt, source=str(path))]
     except DocumentError as exc:
         raise DocumentError(f"{path}: {exc}") from exc
 
@@ -176,13 +227,14 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     seen: dict[str, Path] = {}
     for path in corpus_files(corpus_dir):
         try:
-            doc = load_file(path)
+            docs = load_path(path)
         except DocumentError as exc:
             problems.append(str(exc))
             continue
-        if doc.doc_id in seen:
-            problems.append(f"{path}: doc_id {doc.doc_id!r} already used by {seen[doc.doc_id]}; skipped")
-            continue
-        seen[doc.doc_id] = path
-        documents.append(doc)
+        for doc in docs:
+            if doc.doc_id in seen:
+                problems.append(f"{path}: doc_id {doc.doc_id!r} already used by {seen[doc.doc_id]}; skipped")
+                continue
+            seen[doc.doc_id] = path
+            documents.append(doc)
     return documents, problems

@@ -288,7 +288,7 @@ def build_index(
             "generation": name,
             "fingerprint": fp,
             "package_version": __version__,
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
             "documents": [
                 {"doc_id": d.doc_id, "sha256": d.sha256, "chars": len(d.text)}
@@ -400,7 +400,8 @@ def load_index(index_dir: Path, embedder: Embedder | None = None, *, verify: boo
         sentences = []
         for row in _read_jsonl(path / "sentences.jsonl"):
             text = documents[row["doc_id"]].text
-            sentences.append(Sentence(row["doc_id"], row["start"], row["end"], text[row["start"]:row["end"]], row["kind"]))
+            start, end = row["start"], row["end"]
+            sentences.append(Sentence(row["doc_id"], start, end, text[start:end], row["kind"]))
         chunks = []
         for row in _read_jsonl(path / "chunks.jsonl"):
             text = documents[row["doc_id"]].text

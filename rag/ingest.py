@@ -1,0 +1,97 @@
+"""Adding and removing documents in the corpus folder, the single source of truth for builds.
+
+Every change is validated first and applied as a whole: a batch with one bad file changes
+nothing. Files are written with an atomic rename, so a crash never leaves half a document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.errors import DocumentError, NotFoundError
+from rag.loading import SUPPORTED_SUFFIXES, corpus_files, load_corpus, load_path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(corpus_files(path))
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise DocumentError(f"{path}: unsupported file type (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+            files.append(path)
+        else:
+            raise DocumentError(f"{path}: no such file or folder")
+    return files
+
+
+def add_paths(corpus_dir: Path, paths: Sequence[Path]) -> list[str]:
+    """Copy files (or folders of them) into the corpus; return the doc_ids added or replaced.
+
+    A file whose name is already in the corpus replaces it (an update); a doc_id that another
+    corpus file already provides is refused.
+    """
+    files = _expand(paths)
+    if not files:
+        raise DocumentError("nothing to add: no supported files (.txt, .md, .html, .jsonl) were given")
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    existing = {d.doc_id: Path(d.source).name for d in load_corpus(corpus_dir)[0]}
+    problems: list[str] = []
+    incoming: dict[str, Path] = {}
+    names: dict[str, Path] = {}
+    for file in files:
+        if file.name in names:
+            problems.append(f"{file}: another file named {file.name} is in the same batch ({names[file.name]})")
+            continue
+        names[file.name] = file
+        try:
+            docs = load_path(file)
+        except DocumentError as exc:
+            problems.append(str(exc))
+            continue
+        for doc in docs:
+            if doc.doc_id in incoming:
+                problems.append(f"{file}: doc_id {doc.doc_id!r} is also in {incoming[doc.doc_id]}")
+            elif doc.doc_id in existing and existing[doc.doc_id] != file.name:
+                problems.append(f"{file}: doc_id {doc.doc_id!r} already exists in {existing[doc.doc_id]}; "
+                                "remove it first (`rag remove`)")
+            incoming[doc.doc_id] = file
+    if problems:
+        raise DocumentError("nothing was added: " + "; ".join(problems))
+    for file in files:
+        _atomic_write(corpus_dir / file.name, file.read_bytes())
+    return sorted(incoming)
+
+
+def remove_documents(corpus_dir: Path, doc_ids: Sequence[str]) -> list[str]:
+    """Remove documents from the corpus (deleting their file, or their line of a .jsonl file)."""
+    docs, _ = load_corpus(corpus_dir)
+    by_id = {d.doc_id: Path(d.source) for d in docs}
+    unknown = sorted(set(doc_ids) - set(by_id))
+    if unknown:
+        raise NotFoundError(f"no document with id {', '.join(map(repr, unknown))} in {corpus_dir}; see `rag list`")
+    wanted = set(doc_ids)
+    for source in sorted({by_id[d] for d in wanted}):
+        if source.suffix.lower() != ".jsonl":
+            source.unlink()
+            continue
+        kept = [line for line in source.read_text(encoding="utf-8").splitlines(keepends=True)
+                if not line.strip() or json.loads(line).get("doc_id") not in wanted]
+        if any(line.strip() for line in kept):
+            _atomic_write(source, "".join(kept).encode("utf-8"))
+        else:
+            source.unlink()
+    return sorted(wanted)
