@@ -20,7 +20,7 @@ MAX_SENTENCE_CHARS = 2000
 _ABBREVIATIONS = frozenset(
     {
         "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "eg", "ie", "cf", "al",
-        "gen", "col", "lt", "capt", "sgt", "maj", "cmdr", "adm", "gov", "pres", "rev", "hon", "no", "nos",
+        "gen", "col", "lt", "capt", "sgt", "maj", "cmdr", "adm", "gov", "pres", "rev", "hon",
         "vol", "vols", "pp", "fig", "figs", "approx", "ca", "inc", "ltd", "co", "corp", "dept", "univ", "est",
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k",
         "e.g", "i.e", "a.m", "p.m"
