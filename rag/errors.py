@@ -4,7 +4,7 @@
     ├── ConfigError               settings that cannot work (bad value, unknown mode)
     ├── CorpusError               no usable documents in a corpus folder
     ├── DocumentError             one document cannot be read or parsed (skipped, reported by name)
-    ├── IndexError_               no index, a stale or incompatible one, or a corrupted file
+    ├── IndexUnavailableError     (alias IndexError_) no index, a stale or incompatible one, or a corrupted file
     │   └── IncompatibleIndexError  built by another model / dimension / format
     ├── NotFoundError             unknown document id
     └── InvalidRequestError       a request that cannot be served (bad span, empty query)
@@ -31,11 +31,11 @@ class DocumentError(RagError):
     code = "document_error"
 
 
-class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexUnavailableError(RagError):
     code = "index_unavailable"
 
 
-class IncompatibleIndexError(IndexError_):
+class IncompatibleIndexError(IndexUnavailableError):
     code = "index_incompatible"
 
 
@@ -47,7 +47,7 @@ class InvalidRequestError(RagError):
     code = "invalid_request"
 
 
-IndexUnavailableError = IndexError_
+IndexError_ = IndexUnavailableError  # short alias used across the package
 
 __all__ = [
     "ConfigError",
