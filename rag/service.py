@@ -10,10 +10,18 @@ from pathlib import Path
 from rag.chunking import ChunkerConfig
 from rag.config import Settings
 from rag.embedding import Embedder, get_embedder
-from rag.errors import CorpusError
+from rag.errors import CorpusError, RagError
 from rag.loading import load_corpus
 from rag.retrieval import Retriever
-from rag.store import Index, build_config, build_index, fingerprint, load_index, read_manifest
+from rag.store import (
+    Index,
+    build_config,
+    build_index,
+    current_generation,
+    fingerprint,
+    load_index,
+    read_manifest,
+)
 
 
 def chunker_config(settings: Settings) -> ChunkerConfig:
@@ -84,13 +92,38 @@ class Engine:
         self.embedder = embedder or embedder_for(settings)
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
+        self._refused: str | None = None
+        self.last_error: str | None = None
 
     def load(self) -> Retriever:
-        index = load_index(self.settings.index_dir, self.embedder)
+        """Load the current generation (or, if it is unusable, the newest usable older one)."""
+        index = load_index(self.settings.index_dir, self.embedder, fallback=True)
         retriever = Retriever(index, self.embedder, candidates=self.settings.candidates)
         with self._lock:
             self._retriever = retriever
+        self.last_error = index.warnings[-1] if index.warnings else None
         return retriever
+
+    def refresh(self) -> bool:
+        """Switch to a newer generation when ``CURRENT`` moved; keep the old one if the new fails.
+
+        Requests hold on to the retriever they started with, so a switch never mixes generations.
+        """
+        path = current_generation(self.settings.index_dir)
+        loaded = self._retriever
+        if path is None or (loaded is not None and loaded.index.path == path) or path.name == self._refused:
+            return False
+        try:
+            index = load_index(self.settings.index_dir, self.embedder)
+        except RagError as exc:
+            self._refused = path.name
+            self.last_error = f"generation {path.name} was refused: {exc}"
+            return False
+        retriever = Retriever(index, self.embedder, candidates=self.settings.candidates)
+        with self._lock:
+            self._retriever = retriever
+        self.last_error = None
+        return True
 
     @property
     def retriever(self) -> Retriever:

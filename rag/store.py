@@ -118,6 +118,7 @@ class Index:
     sentence_chunks: list[list[int]] = field(default_factory=list)
     sentence_section: list[tuple[str, ...]] = field(default_factory=list)
     doc_chunks: dict[str, list[int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sentence_chunks = [[] for _ in self.sentences]
@@ -377,11 +378,40 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder, index_dir: Pa
         )
 
 
-def load_index(index_dir: Path, embedder: Embedder | None = None, *, verify: bool = True) -> Index:
-    """Load the current generation; refuse a missing, corrupted or incompatible one."""
+def load_index(
+    index_dir: Path, embedder: Embedder | None = None, *, verify: bool = True, fallback: bool = False
+) -> Index:
+    """Load the current generation; refuse a missing, corrupted or incompatible one.
+
+    With ``fallback``, a current generation that fails to load is skipped for the newest older
+    generation that loads (its problem is kept in ``Index.warnings``); the error is raised only
+    when no generation is usable.
+    """
     path = current_generation(index_dir)
     if path is None or not (path / "manifest.json").is_file():
         raise IndexError_(f"no index at {index_dir}: run `rag build --index {index_dir}`")
+    try:
+        return load_generation(path, index_dir, embedder, verify=verify)
+    except IndexError_ as exc:
+        if not fallback:
+            raise
+        first_error = exc
+    generations = sorted((p for p in (index_dir / "generations").iterdir()
+                          if p.is_dir() and p.name[:1].isdigit() and p.name < path.name), reverse=True)
+    for older in generations:
+        try:
+            index = load_generation(older, index_dir, embedder, verify=verify)
+        except IndexError_:
+            continue
+        index.warnings.append(f"generation {path.name} was refused ({first_error}); serving {older.name}")
+        return index
+    raise first_error
+
+
+def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = None, *, verify: bool = True) -> Index:
+    """Load one generation folder, verifying its manifest, model and file checksums."""
+    if not (path / "manifest.json").is_file():
+        raise IndexError_(f"no manifest in {path}: run `rag build --index {index_dir}`")
     try:
         manifest = json.loads((path / "manifest.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:

@@ -125,3 +125,20 @@ def test_old_generations_are_collected(tmp_path: Path, corpus_dir: Path) -> None
         build(settings)
     names = sorted(p.name for p in (settings.index_dir / "generations").iterdir())
     assert len(names) == 2 and names[-1].startswith("000004-")
+
+
+def test_corrupted_current_generation_falls_back_to_last_good(tmp_path: Path, corpus_dir: Path) -> None:
+    settings = Settings(embedder="fake", corpus_dir=corpus_dir, index_dir=tmp_path / "ix")
+    first = build(settings).path
+    write_corpus(corpus_dir, {"extra.txt": "Something else entirely."})
+    second = build(settings).path
+    assert first is not None and second is not None
+    (second / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexError_, match="corrupted"):
+        load_index(settings.index_dir, FakeEmbedder())
+    index = load_index(settings.index_dir, FakeEmbedder(), fallback=True)
+    assert index.path == first and "extra" not in index.documents
+    assert index.warnings and second.name in index.warnings[0]
+    (first / "chunks.jsonl").write_text("")
+    with pytest.raises(IndexError_):
+        load_index(settings.index_dir, FakeEmbedder(), fallback=True)
