@@ -1,0 +1,72 @@
+"""Shared pieces of the evaluation scripts: an on-disk embedding cache and the SQuAD fit/validation split.
+
+Not part of the package: the experiment scripts import it (run them from the repository root).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.evaluation import EvalSet
+
+
+class CachedEmbedder:
+    """Wraps an embedder; vectors are cached by sha256 of (model id, kind, text) under ``folder``."""
+
+    def __init__(self, inner, folder: Path) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._memo: dict[str, np.ndarray] = {}
+        for shard in sorted(folder.glob("shard-*.npz")):
+            data = np.load(shard, allow_pickle=False)
+            for key, vec in zip(data["keys"], data["vectors"], strict=True):
+                self._memo[str(key)] = vec
+        self._shards = len(list(folder.glob("shard-*.npz")))
+        self.misses = 0
+
+    def _key(self, kind: str, text: str) -> str:
+        return hashlib.sha256(f"{self.model_id}\x00{kind}\x00{text}".encode()).hexdigest()
+
+    def _fill(self, kind: str, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(kind, t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._memo))
+        if missing:
+            by_key = dict(zip(keys, texts, strict=True))
+            todo = [by_key[k] for k in missing]
+            vecs = self.inner.embed_documents(todo) if kind == "doc" else np.stack(
+                [self.inner.embed_query(t) for t in todo])
+            self.misses += len(todo)
+            for k, v in zip(missing, vecs, strict=True):
+                self._memo[k] = v
+            np.savez(self.folder / f"shard-{self._shards:05d}.npz", keys=np.array(missing), vectors=vecs)
+            self._shards += 1
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._memo[k] for k in keys]).astype(np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._fill("doc", texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._fill("query", [text])[0]
+
+    def prefetch_queries(self, texts: Sequence[str]) -> None:
+        self._fill("query", texts)
+
+
+def is_fit_article(doc_id: str) -> bool:
+    """The fixed split of SQuAD articles: half for fitting, half for validation (by a hash of the id)."""
+    return hashlib.sha256(doc_id.encode()).digest()[0] % 2 == 0
+
+
+def split_squad(evalset: EvalSet) -> tuple[EvalSet, EvalSet]:
+    fit = [q for q in evalset.questions if is_fit_article(q.doc_id)]
+    val = [q for q in evalset.questions if not is_fit_article(q.doc_id)]
+    return EvalSet("squad-fit", fit, evalset.documents), EvalSet("squad-val", val, evalset.documents)

@@ -1,0 +1,117 @@
+"""Experiment harness: the baseline and retrieval variants on the development sets, in one run.
+
+Embeddings are cached by sha256 of the embedded text (``--cache``, default under the system temp
+folder; never commit it), so re-running variants takes seconds. Use ``--no-cache`` for honest
+build and query timings. Run from the repository root, e.g.::
+
+    .venv/bin/python scripts/eval_variants.py --squad ../shared/eval/squad \\
+        --lyushkov ../shared/eval/lyushkov_qa.jsonl --baseline --variants default
+
+SQuAD questions are reported on the fit half and the validation half of the articles separately
+(split by article: scripts/eval_common.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eval_baseline import evaluate_baseline  # noqa: E402
+from eval_common import CachedEmbedder, split_squad  # noqa: E402
+
+from rag import retrieval, store  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.embedding import get_embedder  # noqa: E402
+from rag.evaluation import EvalSet, build_retriever, evaluate, load_lyushkov, load_squad  # noqa: E402
+from rag.loading import load_corpus  # noqa: E402
+
+# name -> (settings overrides, retrieval tuning overrides, embed template)
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+}
+
+
+def _sets(args: argparse.Namespace) -> list[tuple[EvalSet, list[EvalSet]]]:
+    """(set to index, [question subsets to report]) pairs."""
+    out = []
+    if args.squad:
+        squad = load_squad(args.squad)
+        out.append((squad, list(split_squad(squad))))
+    if args.lyushkov:
+        ly = load_lyushkov(args.lyushkov)
+        docs, _ = load_corpus(args.corpus)
+        ly.documents = docs
+        out.append((ly, [ly]))
+    return out
+
+
+def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool) -> list[dict[str, Any]]:  # noqa: ANN001
+    settings = Settings(**{"embedder": "sentence-transformers", **spec.get("settings", {})})
+    tuning = retrieval.DEFAULT_TUNING.replace(**spec.get("tuning", {})) if hasattr(retrieval, "DEFAULT_TUNING") \
+        else None
+    template = spec.get("template")
+    saved = (store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE)
+    rows = []
+    try:
+        if template is not None:
+            store.chunk_embed_text, store.sentence_embed_text = template
+            store.EMBED_TEMPLATE = f"variant-{name}"
+        for full, subsets in sets:
+            with tempfile.TemporaryDirectory(prefix="rag-variant-") as tmp:
+                retriever, seconds = build_retriever(full, settings, Path(tmp) / "index", embedder,
+                                                     spec.get("fusion", "weighted"))
+                if tuning is not None:
+                    retriever.tuning = tuning
+                for subset in subsets:
+                    report = evaluate(retriever, subset.questions, spec.get("mode", "hybrid"), answers)
+                    rows.append({"variant": name, "set": subset.name, **report.metrics, "build_seconds": seconds,
+                                 "notes": report.notes})
+                    print(json.dumps(rows[-1]), flush=True)
+    finally:
+        store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE = saved
+    return rows
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--squad", type=Path, help="SQuAD folder (squad_dev_articles/questions.jsonl.gz)")
+    p.add_argument("--lyushkov", type=Path, help="Lyushkov-style question file")
+    p.add_argument("--corpus", type=Path, default=Path("corpus"), help="corpus folder for the Lyushkov file")
+    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-eval-cache")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh (for timings)")
+    p.add_argument("--baseline", action="store_true", help="also evaluate the fixed-chunk baseline")
+    p.add_argument("--variants", nargs="*", default=["default"], choices=sorted(VARIANTS))
+    p.add_argument("--answers", action="store_true", help="also compute answer metrics (rag.answering)")
+    p.add_argument("--out", type=Path, help="append result rows to this JSONL file")
+    args = p.parse_args()
+
+    inner = get_embedder("sentence-transformers")
+    embedder = inner if args.no_cache else CachedEmbedder(inner, args.cache)
+    sets = _sets(args)
+    if not args.no_cache:
+        embedder.prefetch_queries([q.text for full, _ in sets for q in full.questions])
+    rows: list[dict[str, Any]] = []
+    if args.baseline:
+        for full, subsets in sets:
+            for subset in subsets:
+                for method, metrics in evaluate_baseline(full, embedder, subset.questions).items():
+                    rows.append({"variant": f"baseline-{method}", "set": subset.name, **metrics})
+                    print(json.dumps(rows[-1]), flush=True)
+    for name in args.variants:
+        rows += run_variant(name, VARIANTS[name], sets, embedder, args.answers)
+    if args.out:
+        with args.out.open("a") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
