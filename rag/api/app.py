@@ -1,0 +1,55 @@
+"""The FastAPI application factory; the index loads in the background during ``lifespan``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute
+
+from rag import __version__
+from rag.api import routes_documents, routes_ops, routes_search
+from rag.api.errors import install_error_handlers
+from rag.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from rag.api.state import ServiceState
+from rag.config import Settings
+
+if TYPE_CHECKING:
+    from rag.embedding import Embedder
+
+DESCRIPTION = """Citation-first retrieval over a document corpus.
+
+Every passage, highlight, answer, match and citation carries `doc_id`, `start` and `end`:
+Unicode code-point offsets into the document's stored text, with `text == document.text[start:end]`.
+`GET /v1/documents/{doc_id}/span?start=S&end=E` resolves any of them back to the source.
+
+Errors always have the body `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    """A new app; nothing is loaded until the server starts it (``lifespan``), and then in a thread."""
+    state = ServiceState(settings, embedder)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state.start_loading()
+        yield
+
+    app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.rag = state
+    install_error_handlers(app)
+    routers = (routes_search.router, routes_documents.router, routes_ops.router)
+    for router in routers:
+        app.include_router(router)
+
+    def flat_routes() -> list[BaseRoute]:
+        """Routes with their full path template (newer FastAPI wraps included routers)."""
+        return [r for r in app.router.routes if hasattr(r, "path")] + [r for x in routers for r in x.routes]
+
+    # Added last = outermost: observe everything, including 413s from the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)
+    return app

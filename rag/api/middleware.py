@@ -1,0 +1,127 @@
+"""ASGI middleware: body-size cap (declared and streamed), access log, metrics, generic 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rag.api.errors import INTERNAL_MESSAGE, error_response
+from rag.api.metrics import HttpMetrics
+
+access_log = logging.getLogger("rag.access")
+log = logging.getLogger("rag.api")
+UNMATCHED = "<unmatched>"
+
+
+class BodyLimitMiddleware:
+    """Reject bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, "payload_too_large",
+                                  f"request body is larger than {self.max_bytes} bytes: send a smaller body",
+                                  {"limit_bytes": self.max_bytes}, {"Connection": "close"})
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = True
+            if too_large:
+                await self._too_large(scope, receive, send)
+                return
+        # Read the (small) body now, counting bytes as they stream in, then replay it to the app.
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(parts), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
+    """The matched route's path template (bounded label cardinality), or ``<unmatched>``."""
+    route = scope.get("route")
+    if route is None:  # answered before routing (e.g. 413): match it ourselves, full matches first
+        matches = [(m is not Match.FULL, i, r) for i, r in enumerate(routes)
+                   if (m := r.matches(scope)[0]) is not Match.NONE]
+        route = min(matches)[2] if matches else None
+    return str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
+
+
+class ObserveMiddleware:
+    """One access-log line and one metrics observation per request; unhandled errors become a JSON 500."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, routes: Callable[[], Sequence[BaseRoute]]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+        started = False
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = int(message["status"]), True
+            await send(message)
+
+        self.metrics.start()
+        try:
+            await self.app(scope, receive, observed_send)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            status = 500
+            if started:
+                raise  # too late for a clean response: let the server drop the connection
+            await error_response(500, "internal_error", INTERNAL_MESSAGE)(scope, receive, send)
+        finally:
+            seconds = time.perf_counter() - t0
+            route = route_template(scope, self.routes())
+            method = str(scope.get("method", ""))
+            self.metrics.observe(method, route, status, seconds)
+            record: dict[str, Any] = {"method": method, "route": route, "path": scope.get("path", ""),
+                                      "status": status, "duration_ms": round(seconds * 1000.0, 3)}
+            client = scope.get("client")
+            if client:
+                record["client"] = client[0]
+            access_log.info(json.dumps(record, ensure_ascii=False))

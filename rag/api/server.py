@@ -1,0 +1,80 @@
+"""``rag serve``: make sure the index is current, then run uvicorn with the app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+from rag.config import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log ``rag.*`` (including the ``rag.access`` lines) to stderr, once."""
+    logger = logging.getLogger("rag")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def ensure_index(settings: Settings, say: Callable[[str], None]) -> None:
+    """Build the index when missing or stale (a no-op when its fingerprint is current)."""
+    from rag.service import build
+    from rag.store import read_manifest
+
+    if not settings.corpus_dir.is_dir() and read_manifest(settings.index_dir) is not None:
+        say(f"corpus folder {settings.corpus_dir} not found: serving the existing index {settings.index_dir}")
+        return
+    report = build(settings, progress=say)
+    for problem in report.problems:
+        say(f"warning: skipped {problem}")
+
+
+def serve(settings: Settings, progress: Callable[[str], None] | None = None) -> int:
+    """Serve the API on ``settings.host:settings.port`` until interrupted; returns the exit status."""
+    import uvicorn
+
+    from rag.api.app import create_app
+
+    say = progress or (lambda _m: None)
+    configure_logging()
+    ensure_index(settings, say)
+    app = create_app(settings)
+    say(f"serving http://{settings.host}:{settings.port} (API docs at /docs); the index loads in the background")
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False, lifespan="on",
+                            log_level="info", server_header=False, timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: that is a clean exit.
+    with _graceful_sigterm(), contextlib.suppress(KeyboardInterrupt, _StoppedError):
+        server.run()
+    return 0 if server.started else 1
+
+
+class _StoppedError(Exception):
+    """SIGTERM re-raised by uvicorn after its graceful shutdown."""
+
+
+@contextlib.contextmanager
+def _graceful_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (e.g. from a container runtime) into a clean exit instead of death by signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise _StoppedError
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
