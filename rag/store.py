@@ -5,9 +5,11 @@ Layout::
     index/CURRENT                 name of the generation in use (replaced by an atomic rename)
     index/generations/<name>/     manifest.json, documents.jsonl, chunks.jsonl, sentences.jsonl,
                                   dense.faiss (chunks), sentences.faiss, bm25/chunks, bm25/sentences
+                                  (+ dense.npy, sentences.npy beside an IVF index)
 
-Nothing is pickled: vectors live in FAISS files, BM25 in .npy arrays (``allow_pickle=False``) and
-JSON, records in JSON Lines. ``manifest.json`` records the format, model, chunker settings,
+Nothing is pickled: vectors live in FAISS files (exact ``IndexFlatIP`` for small corpora, IVF for
+large ones, see rag.ann; type and parameters recorded under ``dense`` in the manifest) and are
+memory-mapped on load, BM25 in .npy arrays (``allow_pickle=False``) and JSON, records in JSON Lines. ``manifest.json`` records the format, model, chunker settings,
 per-document hashes and per-file checksums, and loading verifies all of them.
 """
 
@@ -164,21 +166,26 @@ def _document_from_row(row: dict[str, Any]) -> Document:
     )
 
 
-def _flat_index(vectors: np.ndarray, dim: int) -> Any:
-    import faiss
-
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+DENSE_FILES = {"chunks": "dense.faiss", "sentences": "sentences.faiss"}
 
 
-def _flat_vectors(index: Any) -> np.ndarray:
-    import faiss
+def _write_dense(folder: Path, chunk_vecs: np.ndarray, sent_vecs: np.ndarray,
+                 say: Callable[[str], None]) -> dict[str, Any]:
+    """Write both dense indexes (type chosen by size, see rag.ann); return their manifest entries."""
+    from rag import ann
 
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d).copy()
+    entries: dict[str, Any] = {}
+    # IVF's nprobe is tuned on held-out queries: for chunks, sentence vectors (and vice versa).
+    for name, vectors, queries in (("chunks", chunk_vecs, sent_vecs), ("sentences", sent_vecs, chunk_vecs)):
+        tune = queries[np.random.default_rng(0).choice(len(queries), size=min(len(queries), ann.TUNE_QUERIES),
+                                                       replace=False)] if len(queries) else None
+        index, params, seconds = ann.timed_build(vectors, tune)
+        ann.write(index, params, vectors, folder / DENSE_FILES[name])
+        if params.type != "flat":
+            say(f"{name}: {params.type} index, nlist {params.nlist}, nprobe {params.nprobe}, "
+                f"recall@10 {params.recall_at_10} ({seconds:.1f}s)")
+        entries[name] = {"file": DENSE_FILES[name], **params.to_dict()}
+    return entries
 
 
 def build_index(
@@ -258,8 +265,6 @@ def build_index(
     generations.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
     try:
-        import faiss
-
         _write_jsonl(tmp / "documents.jsonl", [_document_row(d) for d in sorted(documents, key=lambda d: d.doc_id)])
         _write_jsonl(tmp / "chunks.jsonl", [
             {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
@@ -268,8 +273,7 @@ def build_index(
         _write_jsonl(tmp / "sentences.jsonl", [
             {"doc_id": s.doc_id, "start": s.start, "end": s.end, "kind": s.kind} for s in sentences
         ])
-        faiss.write_index(_flat_index(all_chunk_vecs, dim), str(tmp / "dense.faiss"))
-        faiss.write_index(_flat_index(all_sent_vecs, dim), str(tmp / "sentences.faiss"))
+        dense = _write_dense(tmp, all_chunk_vecs, all_sent_vecs, say)
         by_id = documents_by_id(documents)
         LexicalIndex.build([chunk_embed_text(by_id[c.doc_id], c) for c in chunks]).save(
             tmp / "bm25" / "chunks"
@@ -291,6 +295,7 @@ def build_index(
             "package_version": __version__,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+            "dense": dense,
             "documents": [
                 {"doc_id": d.doc_id, "sha256": d.sha256, "chars": len(d.text)}
                 for d in sorted(documents, key=lambda d: d.doc_id)
@@ -423,8 +428,10 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
             file = path / name
             if not file.is_file() or _sha256_file(file) != expected:
                 raise IndexError_(f"index file {file} is missing or corrupted: run `rag build --index {index_dir}`")
-    import faiss
+    from rag import ann
 
+    dense = manifest.get("dense") or {}
+    dim = int((manifest.get("model") or {}).get("dim") or 0)
     try:
         documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(path / "documents.jsonl")}
         sentences = []
@@ -437,24 +444,28 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
             text = documents[row["doc_id"]].text
             chunks.append(Chunk(row["chunk_id"], row["doc_id"], row["start"], row["end"],
                                 text[row["start"]:row["end"]], tuple(row["section"]), tuple(row["sentence_ids"])))
-        chunk_faiss = faiss.read_index(str(path / "dense.faiss"))
-        sentence_faiss = faiss.read_index(str(path / "sentences.faiss"))
+        searchers, vectors = {}, {}
+        for name, count in (("chunks", len(chunks)), ("sentences", len(sentences))):
+            params = ann.AnnParams.from_dict(dense.get(name))
+            file = path / DENSE_FILES[name]
+            searchers[name] = ann.read(file, params)
+            if searchers[name].ntotal != count:
+                raise IndexError_(f"index at {path} is inconsistent: run `rag build --index {index_dir}`")
+            vectors[name] = ann.vectors_of(file, params, count, dim or searchers[name].d)
         chunk_bm25 = LexicalIndex.load(path / "bm25" / "chunks")
         sentence_bm25 = LexicalIndex.load(path / "bm25" / "sentences")
-    except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
         raise IndexError_(f"index at {path} cannot be loaded ({exc}): run `rag build --index {index_dir}`") from exc
-    if chunk_faiss.ntotal != len(chunks) or sentence_faiss.ntotal != len(sentences):
-        raise IndexError_(f"index at {path} is inconsistent: run `rag build --index {index_dir}`")
     return Index(
         path=path,
         manifest=manifest,
         documents=documents,
         chunks=chunks,
         sentences=sentences,
-        chunk_vectors=_flat_vectors(chunk_faiss),
-        sentence_vectors=_flat_vectors(sentence_faiss),
-        chunk_faiss=chunk_faiss,
-        sentence_faiss=sentence_faiss,
+        chunk_vectors=vectors["chunks"],
+        sentence_vectors=vectors["sentences"],
+        chunk_faiss=searchers["chunks"],
+        sentence_faiss=searchers["sentences"],
         chunk_bm25=chunk_bm25,
         sentence_bm25=sentence_bm25,
     )
