@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from rag import __version__
-from rag.api import routes_documents, routes_ops, routes_search
+from rag.api import routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
 from rag.api.middleware import BodyLimitMiddleware, ObserveMiddleware
 from rag.api.state import ServiceState
@@ -41,7 +41,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.rag = state
     install_error_handlers(app)
-    routers = (routes_search.router, routes_documents.router, routes_ops.router)
+    routers = (routes_search.router, routes_documents.router, routes_ops.router, routes_web.router)
     for router in routers:
         app.include_router(router)
 
