@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EmbedderName = Literal["sentence-transformers", "fake"]
+EmbedderName = Literal["auto", "onnx", "sentence-transformers", "fake"]
 
 
 class Settings(BaseSettings):
@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
 
-    embedder: EmbedderName = "sentence-transformers"
+    # auto: ONNX Runtime when its local export matches torch and is faster, else torch (rag/embedding.py)
+    embedder: EmbedderName = "auto"
+    model_cache_dir: Path | None = Field(None, description="ONNX export cache (default ~/.cache/rag/onnx)")
     batch_size: int = Field(32, ge=1, le=1024)
 
     # Chunking (the default target was chosen by evaluation: docs/evaluation.md).

@@ -1,8 +1,13 @@
-"""Embedders: the bundled all-MiniLM-L6-v2 (loaded lazily, once) and a deterministic fake for tests."""
+"""Embedders: the bundled all-MiniLM-L6-v2 on torch or ONNX Runtime (loaded lazily, once), and a fake for tests.
+
+``auto`` (the default) uses ONNX Runtime when the cached export (rag.onnx_export) passed its
+parity check against torch and measured faster, and torch otherwise or when ONNX is unavailable.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -14,9 +19,13 @@ from rag.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
+
+log = logging.getLogger("rag.embedding")
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIM = 384
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are truncated
 
 
 @runtime_checkable
@@ -126,19 +135,175 @@ class FakeEmbedder:
         return self._vector(text)
 
 
-_SHARED: dict[tuple[str, int], Embedder] = {}
+class OnnxEmbedder:
+    """The same model run by ONNX Runtime, tokenized by ``tokenizers``; mean pooling and L2 norm as torch.
+
+    Single queries run on one thread (lowest latency; concurrent requests use the other cores),
+    batches on all cores.
+    """
+
+    model_id = MODEL_ID
+    dim = MODEL_DIM
+    backend = "onnxruntime"
+
+    def __init__(self, onnx_path: Path, model_dir: Path, batch_size: int = 32, query_threads: int = 1) -> None:
+        self.onnx_path = onnx_path
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+        self.query_threads = query_threads
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._tokenizer = None
+        self._sessions: dict[int, object] = {}
+
+    def _tokenizer_(self):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            tokenizer.enable_truncation(MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest text of a batch
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def _session(self, threads: int):  # noqa: ANN202 - onnxruntime.InferenceSession
+        session = self._sessions.get(threads)
+        if session is None:
+            with self._lock:
+                session = self._sessions.get(threads)
+                if session is None:
+                    import onnxruntime as ort
+
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = threads
+                    options.inter_op_num_threads = 1
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    options.log_severity_level = 3
+                    session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+                    self._sessions[threads] = session
+        return session
+
+    def _embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
+        encodings = self._tokenizer_().encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session(threads).run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(pooled / norms, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        from rag.ann import cpu_threads
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            ids = order[start:start + self.batch_size]
+            out[ids] = self._embed([texts[i] for i in ids], cpu_threads())
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed([text], self.query_threads)[0]
+
+
+class AutoEmbedder:
+    """Picks the backend on first use: ONNX Runtime when its cached export checks out and wins, else torch.
+
+    The choice is per task: queries go to whichever backend answered a single query faster, batches
+    to whichever embedded chunks faster (both measured when the export was made, on this machine).
+    Nothing is loaded until something is embedded, so an up-to-date ``rag build`` loads no model.
+    """
+
+    model_id = MODEL_ID
+    dim = MODEL_DIM
+
+    def __init__(self, batch_size: int = 32, cache_dir: Path | None = None) -> None:
+        self.batch_size = batch_size
+        self.cache_dir = cache_dir
+        self._lock = threading.Lock()
+        self._query: Embedder | None = None
+        self._documents: Embedder | None = None
+        self.report: dict[str, object] = {}
+        self.reason = ""
+        self.calls = 0
+
+    @property
+    def backend(self) -> str:
+        """Which backends serve queries and batches, e.g. ``onnxruntime`` or ``onnxruntime/torch``."""
+        if self._query is None or self._documents is None:
+            return "unresolved"
+        names = [getattr(e, "backend", "torch") for e in (self._query, self._documents)]
+        return names[0] if names[0] == names[1] else "/".join(names)
+
+    def _resolve(self) -> tuple[Embedder, Embedder]:
+        if self._query is not None and self._documents is not None:
+            return self._query, self._documents
+        with self._lock:
+            if self._query is None or self._documents is None:
+                self._query, self._documents = self._choose()
+        return self._query, self._documents
+
+    def _choose(self) -> tuple[Embedder, Embedder]:
+        torch_embedder = SentenceTransformerEmbedder(batch_size=self.batch_size)
+        try:
+            import onnxruntime  # noqa: F401 - fail here, not on the first query, when it is missing
+
+            from rag import onnx_export
+
+            folder = onnx_export.model_dir()
+            path, report = onnx_export.ensure(self.cache_dir or onnx_export.default_cache_dir(), torch_embedder)
+        except Exception as exc:  # noqa: BLE001 - any ONNX problem falls back to torch, with the reason logged
+            self.reason = f"ONNX Runtime unavailable ({type(exc).__name__}: {exc}); using torch"
+            log.warning("%s", self.reason)
+            return torch_embedder, torch_embedder
+        self.report = dict(report)
+        onnx = OnnxEmbedder(path, folder, batch_size=self.batch_size)
+        query_wins = float(report["onnx_query_ms"]) <= float(report["torch_query_ms"])
+        batch_wins = float(report["onnx_batch_per_s"]) >= float(report["torch_batch_per_s"])
+        self.reason = (f"queries on {'onnxruntime' if query_wins else 'torch'} ({report['onnx_query_ms']} vs "
+                       f"{report['torch_query_ms']} ms), batches on {'onnxruntime' if batch_wins else 'torch'} "
+                       f"({report['onnx_batch_per_s']} vs {report['torch_batch_per_s']} texts/s)")
+        log.info("embedding: %s", self.reason)
+        return (onnx if query_wins else torch_embedder), (onnx if batch_wins else torch_embedder)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        return self._resolve()[1].embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._resolve()[0].embed_query(text)
+
+
+EMBEDDERS = ("auto", "onnx", "sentence-transformers", "fake")
+_SHARED: dict[tuple[str, int, str], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def get_embedder(name: str = "sentence-transformers", batch_size: int = 32) -> Embedder:
-    """One embedder per process and configuration: the model is loaded at most once."""
-    key = (name, batch_size)
+def get_embedder(name: str = "auto", batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
+    """One embedder per process and configuration: the model is loaded at most once.
+
+    ``auto`` picks ONNX Runtime or torch by measurement; ``onnx`` insists on ONNX Runtime (exported
+    on first use into ``cache_dir``) and fails when it cannot be had; ``sentence-transformers`` is torch.
+    """
+    key = (name, batch_size, str(cache_dir or ""))
     with _SHARED_LOCK:
         if key not in _SHARED:
-            if name == "sentence-transformers":
+            if name == "auto":
+                _SHARED[key] = AutoEmbedder(batch_size=batch_size, cache_dir=cache_dir)
+            elif name == "onnx":
+                from rag import onnx_export
+
+                path, _ = onnx_export.ensure(cache_dir or onnx_export.default_cache_dir())
+                _SHARED[key] = OnnxEmbedder(path, onnx_export.model_dir(), batch_size=batch_size)
+            elif name == "sentence-transformers":
                 _SHARED[key] = SentenceTransformerEmbedder(batch_size=batch_size)
             elif name == "fake":
                 _SHARED[key] = FakeEmbedder()
             else:
-                raise ConfigError(f"unknown embedder {name!r}: use 'sentence-transformers' or 'fake'")
+                raise ConfigError(f"unknown embedder {name!r}: use one of {', '.join(EMBEDDERS)}")
         return _SHARED[key]

@@ -29,7 +29,7 @@ def chunker_config(settings: Settings) -> ChunkerConfig:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return get_embedder(settings.embedder, settings.batch_size)
+    return get_embedder(settings.embedder, settings.batch_size, settings.model_cache_dir)
 
 
 @dataclass(frozen=True)
