@@ -298,7 +298,18 @@ async function openDocument(target) {
   }
 }
 
+/** Mark the result links that point at the open span (or none). */
+function markCurrent(target) {
+  for (const a of results.querySelectorAll("a[data-doc]")) {
+    const same = target && a.dataset.doc === target.doc_id && a.dataset.start === String(target.start)
+      && a.dataset.end === String(target.end);
+    if (same) a.setAttribute("aria-current", "location");
+    else a.removeAttribute("aria-current");
+  }
+}
+
 function closeDocument() {
+  markCurrent(null);
   if (!document.body.classList.contains("doc-open")) return;
   const wasNarrow = narrow();
   document.body.classList.remove("doc-open");
@@ -332,6 +343,7 @@ async function show(state) {
   if (state.doc) work.push(openDocument(state.doc));
   else closeDocument();
   await Promise.all(work);
+  if (state.doc) markCurrent(state.doc);
 }
 
 form.addEventListener("submit", (event) => {

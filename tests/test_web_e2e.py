@@ -1,0 +1,293 @@
+"""The web page in a real headless browser (Debian's chromium, driven by Playwright) against ``rag serve``.
+
+One server for the module, with the real model, on a copy of the bundled corpus plus two small
+documents: one with emoji (astral characters) before the text it cites, one holding ``<script>``
+markup and a ``javascript:`` URL. Writes docs/screenshot.png (the page after asking a question).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path(os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = REPO / "docs" / "screenshot.png"
+QUESTION = "Who killed Lyushkov?"
+OFF_TOPIC = "What is the capital of Peru?"
+
+EMOJI_TEXT = ("= Harbour notes 🗺 =\n\nField notes 😀🎉 on old lighthouses, with emoji 🐍🦀 before the cited text. "
+              "The Lighthouse of Alexandria stood on the island of Pharos and was over 100 metres tall.\n\n"
+              "== Destruction 🌊 ==\nEarthquakes between 956 and 1323 damaged the lighthouse of Pharos.\n")
+EMOJI_CLAIM = "The Lighthouse of Alexandria stood on the island of Pharos and was over 100 metres tall."
+SCRIPT_SENTENCE = ("The sample page carried <script>window.__pwned = 'script'</script> and "
+                   "<img src=x onerror=\"window.__pwned = 'img'\"> inside a paragraph about gardening tools.")
+SCRIPT_TEXT = (f"= Markup sample =\n\nA note about garden sheds and rakes. {SCRIPT_SENTENCE} "
+               "Rakes and hoes were kept in the shed.\n")
+EXTRA_DOCS = [
+    {"doc_id": "harbour_notes", "text": EMOJI_TEXT, "url": "https://example.org/harbour-notes"},
+    {"doc_id": "markup_sample", "text": SCRIPT_TEXT, "url": "javascript:window.__pwned = 'url'"},
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``rag serve`` with the real model on the bundled corpus plus the two test documents."""
+    root = tmp_path_factory.mktemp("web_e2e")
+    corpus = root / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    (corpus / "web_samples.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in EXTRA_DOCS),
+                                              encoding="utf-8")
+    port = _free_port()
+    log = (root / "server.log").open("w", encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port), "--corpus", str(corpus),
+                             "--index", str(root / "index")], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"rag serve did not become ready:\n{(root / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium); .ci/run does")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page (1280x860 unless the test sets a viewport) that records script errors and console errors."""
+    viewport = getattr(request, "param", {"width": 1280, "height": 860})
+    context = browser.new_context(viewport=viewport, base_url=server,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    tab.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+def api(server: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = httpx.post(f"{server}{path}", json=body, timeout=60) if body else httpx.get(f"{server}{path}", timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def ask(page: Any, question: str, mode: str = "ask") -> None:
+    page.goto("/")
+    page.check(f"input[name=mode][value={mode}]")
+    page.fill("#q", question)
+    page.press("#q", "Enter")
+    page.wait_for_selector(".answer, .abstain, .verdict, .warning", timeout=60_000)
+
+
+def spans_of(answer: dict[str, Any]) -> dict[tuple[str, int, int], str]:
+    """Every citable span in an /v1/ask response: (doc_id, start, end) → quote."""
+    found: dict[tuple[str, int, int], str] = {}
+    if answer["answer"]:
+        a = answer["answer"]
+        found[(a["doc_id"], a["start"], a["end"])] = a["text"]
+    for p in answer["passages"]:
+        found[(p["doc_id"], p["start"], p["end"])] = p["text"]
+        for h in p["highlights"]:
+            found[(p["doc_id"], h["start"], h["end"])] = h["text"]
+    return found
+
+
+def open_link(page: Any, link: Any) -> tuple[str, int, int]:
+    key = (link.get_attribute("data-doc"), int(link.get_attribute("data-start")), int(link.get_attribute("data-end")))
+    link.click()
+    page.wait_for_selector("#cited")
+    return key
+
+
+# -- the researcher's path ---------------------------------------------------------------------------------------
+def test_ask_then_open_the_takeoka_citation(page: Any, server: str) -> None:
+    ask(page, QUESTION)
+    expected = api(server, "/v1/ask", {"question": QUESTION})
+    spans = spans_of(expected)
+    takeoka = page.locator("a.hl[data-start]", has_text="Takeoka").first
+    assert takeoka.count() == 1, "no cited sentence mentions Takeoka"
+    shown_quote = takeoka.text_content()
+    key = open_link(page, takeoka)
+    assert key in spans, f"the page cites {key}, which the API did not return"
+    assert shown_quote == spans[key]
+    assert "Takeoka" in spans[key]
+    # The highlighted text in the document view is exactly the API's quote, found by offsets.
+    assert page.text_content("#cited") == spans[key]
+    span = api(server, f"/v1/documents/{key[0]}/span?start={key[1]}&end={key[2]}")
+    assert page.text_content("#span-label") == span["label"]
+    assert page.text_content(".outline [aria-current=true]") == span["section"][-1]
+    assert page.evaluate("document.getElementById('cited').getBoundingClientRect().top") < 860  # scrolled into view
+    assert f"s={key[1]}" in page.url and f"e={key[2]}" in page.url
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    # Copy citation: title § section, quote, offsets.
+    page.click(".dochead button.copy")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert spans[key] in copied and span["label"] in copied and f"{key[1]}–{key[2]}" in copied
+
+    # The permalink reopens the same view: the question asked again, the same span highlighted.
+    permalink = page.url
+    other = page.context.new_page()
+    other.goto(permalink)
+    other.wait_for_selector("#cited")
+    other.wait_for_selector(".answer, .abstain")
+    assert other.input_value("#q") == QUESTION
+    assert other.text_content("#cited") == spans[key]
+
+    # Back closes the document; the results stay.
+    page.go_back()
+    page.wait_for_selector("#docview", state="hidden")
+    assert page.locator("a.hl", has_text="Takeoka").count() >= 1
+
+
+def test_every_passage_link_opens_its_exact_text(page: Any, server: str) -> None:
+    ask(page, QUESTION)
+    spans = spans_of(api(server, "/v1/ask", {"question": QUESTION}))
+    links = page.locator("a.cite[data-start], a.hl[data-start]")
+    assert links.count() >= 3
+    for i in range(min(links.count(), 8)):
+        key = open_link(page, links.nth(i))
+        assert page.text_content("#cited") == spans[key], key
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#docview", state="hidden")
+
+
+def test_off_topic_question_abstains(page: Any, server: str) -> None:
+    assert api(server, "/v1/ask", {"question": OFF_TOPIC})["answerable"] is False, "the API answered an off-topic question"
+    ask(page, OFF_TOPIC)
+    assert page.text_content(".abstain h2") == "Not in the corpus"
+    assert page.locator(".answer").count() == 0
+    assert "not evidence" in page.text_content(".list-title")
+
+
+# -- offsets are code points; the page indexes UTF-16 ------------------------------------------------------------
+def test_span_after_emoji_is_highlighted_exactly(page: Any, server: str) -> None:
+    found = api(server, "/v1/locate", {"claim": EMOJI_CLAIM})
+    match = next(m for m in found["matches"] if m["doc_id"] == "harbour_notes")
+    assert match["text"] == EMOJI_CLAIM and match["start"] > EMOJI_TEXT.index("Field")  # astral characters before it
+    ask(page, EMOJI_CLAIM, mode="claim")
+    link = page.locator(f'a.hl[data-doc=harbour_notes][data-start="{match["start"]}"]')
+    open_link(page, link)
+    assert page.text_content("#cited") == EMOJI_CLAIM
+    page.click(".dochead button.copy")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert EMOJI_CLAIM in copied and "https://example.org/harbour-notes" in copied
+    # A permalink made by hand from Python (code-point) offsets, across emoji, starting mid-document.
+    start = EMOJI_TEXT.index("Earthquakes")
+    end = len(EMOJI_TEXT) - 1
+    page.goto(f"/?doc=harbour_notes&s={start}&e={end}")
+    page.wait_for_selector("#cited")
+    assert page.text_content("#cited") == EMOJI_TEXT[start:end]
+    assert page.text_content(".outline [aria-current=true]") == "Destruction 🌊"
+
+
+def test_code_point_helpers_in_the_browser(page: Any) -> None:
+    page.goto("/")
+    text = "a😀b🎉🐍c é\u0301 𝔘nicode"
+    cases = [(0, 1), (1, 2), (2, 3), (3, 5), (0, len(text)), (5, 5), (6, len(text))]
+    got = page.evaluate("""async ([text, cases]) => {
+        const t = await import('/web/text.js');
+        return { slices: cases.map(([s, e]) => t.sliceCodePoints(text, s, e)), length: t.codePointLength(text),
+                 tooFar: (() => { try { t.unitOffsets(text, [999]); return 'no error'; } catch (e) { return e.name; } })() };
+    }""", [text, cases])
+    assert got["slices"] == [text[s:e] for s, e in cases]
+    assert got["length"] == len(text)
+    assert got["tooFar"] == "RangeError"
+
+
+# -- safety --------------------------------------------------------------------------------------------------------
+def test_document_markup_is_shown_as_text_and_never_runs(page: Any, server: str) -> None:
+    ask(page, SCRIPT_SENTENCE, mode="claim")
+    card = page.locator(".match", has=page.locator("a.hl[data-doc=markup_sample]")).first
+    assert "<script>window.__pwned = 'script'</script>" in card.text_content()
+    open_link(page, card.locator("a.hl").first)
+    assert page.text_content("#cited") == SCRIPT_SENTENCE
+    assert "<img src=x onerror=" in page.text_content("#doctext")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#doctext *").evaluate_all("els => els.map(e => e.tagName)") == ["SPAN", "SPAN", "MARK"]
+    assert page.locator("script").count() == 1  # only the page's own module
+    assert page.locator("img").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0  # the document's javascript: URL is not a link
+    page.click(".dochead button.copy")
+    assert "javascript:" not in page.evaluate("navigator.clipboard.readText()")
+
+
+# -- keyboard and narrow screens -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("page", [{"width": 390, "height": 844}], indirect=True)
+def test_keyboard_only_on_a_narrow_screen(page: Any, server: str) -> None:
+    page.goto("/")
+    page.wait_for_selector(".doclist")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".answer, .abstain")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
+    for _ in range(40):  # tab to the first cited sentence and open it with Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('hl')"):
+            break
+    else:
+        pytest.fail("no cited sentence is reachable with Tab")
+    quote = page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#cited")
+    assert page.text_content("#cited") == quote
+    assert not page.is_visible("#results")  # the document replaces the results on a narrow screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SCREENSHOT.with_name("screenshot-narrow.png")))
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#docview", state="hidden")
+    assert page.is_visible("#results")
