@@ -2,7 +2,8 @@
 
 One server for the module, with the real model, on a copy of the bundled corpus plus two small
 documents: one with emoji (astral characters) before the text it cites, one holding ``<script>``
-markup and a ``javascript:`` URL. Writes docs/screenshot.png (the page after asking a question).
+markup and a ``javascript:`` URL. Writes docs/screenshot.png (the page after asking a question, with
+the cited sentence open) and docs/screenshot-narrow.png (the answer on a 390 px screen).
 """
 
 from __future__ import annotations
@@ -275,6 +276,7 @@ def test_keyboard_only_on_a_narrow_screen(page: Any, server: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector(".answer, .abstain")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
+    page.screenshot(path=str(SCREENSHOT.with_name("screenshot-narrow.png")))
     for _ in range(40):  # tab to the first cited sentence and open it with Enter
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.classList.contains('hl')"):
@@ -287,7 +289,6 @@ def test_keyboard_only_on_a_narrow_screen(page: Any, server: str) -> None:
     assert page.text_content("#cited") == quote
     assert not page.is_visible("#results")  # the document replaces the results on a narrow screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(SCREENSHOT.with_name("screenshot-narrow.png")))
     page.keyboard.press("Escape")
     page.wait_for_selector("#docview", state="hidden")
     assert page.is_visible("#results")
