@@ -155,12 +155,15 @@ def test_ask_then_open_the_takeoka_citation(page: Any, server: str) -> None:
     ask(page, QUESTION)
     expected = api(server, "/v1/ask", {"question": QUESTION})
     spans = spans_of(expected)
+    # The cited sentence that names Takeoka, else the citation of the passage that does.
     takeoka = page.locator("a.hl[data-start]", has_text="Takeoka").first
-    assert takeoka.count() == 1, "no cited sentence mentions Takeoka"
-    shown_quote = takeoka.text_content()
+    if takeoka.count() == 0:
+        takeoka = page.locator(".passage", has_text="Takeoka").first.locator("a.cite")
+    assert takeoka.count() == 1, "no answer or passage on the page mentions Takeoka"
+    shown_quote = takeoka.text_content() if "hl" in (takeoka.get_attribute("class") or "") else None
     key = open_link(page, takeoka)
     assert key in spans, f"the page cites {key}, which the API did not return"
-    assert shown_quote == spans[key]
+    assert shown_quote in (None, spans[key])
     assert "Takeoka" in spans[key]
     # The highlighted text in the document view is exactly the API's quote, found by offsets.
     assert page.text_content("#cited") == spans[key]
@@ -263,6 +266,20 @@ def test_document_markup_is_shown_as_text_and_never_runs(page: Any, server: str)
     assert page.locator("a[href^='javascript']").count() == 0  # the document's javascript: URL is not a link
     page.click(".dochead button.copy")
     assert "javascript:" not in page.evaluate("navigator.clipboard.readText()")
+
+
+def test_document_links_without_or_with_a_bad_span(page: Any) -> None:
+    page.goto("/")
+    page.click("a.doclink[data-doc=harbour_notes]")  # the start page lists the documents
+    page.wait_for_selector("#doctext")
+    assert page.text_content("#doc-title") == "Harbour notes 🗺"
+    assert page.text_content("#doctext") == EMOJI_TEXT  # the whole stored text, exactly
+    assert page.locator("#cited").count() == 0 and page.locator(".dochead button.copy").count() == 0
+    assert page.get_attribute(".docmeta a", "href") == "https://example.org/harbour-notes"
+    page.goto("/?doc=harbour_notes&s=5&e=99999")
+    page.wait_for_selector("#docview .warning")
+    assert "not inside this document" in page.text_content("#docview .warning")
+    assert page.locator("#cited").count() == 0
 
 
 # -- keyboard and narrow screens -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The page: ask / check a claim, show evidence, open cited spans; all state lives in the URL.
 import { renderDocument } from "./docview.js";
-import { citationText, el, splitMarked } from "./text.js";
+import { citationText, codePointLength, el, splitMarked } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("form");
@@ -272,7 +272,7 @@ async function openDocument(target) {
     const doc = await loadDocument(target.doc_id);
     let span = hasSpan ? { start: target.start, end: target.end } : null;
     let problem = null;
-    if (span) {
+    if (span && span.start <= span.end && span.end <= codePointLength(doc.text)) {
       try { // the section label, and a check that our slice is the server's slice
         const served = await api(`/v1/documents/${encodeURIComponent(target.doc_id)}/span?start=${span.start}&end=${span.end}`);
         span = { ...span, label: served.label, text: served.text };
