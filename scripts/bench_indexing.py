@@ -1,0 +1,108 @@
+"""Indexing: ``rag build`` throughput against the bare model on the same texts.
+
+The corpus (e.g. the SQuAD development articles) is written as one ``.jsonl`` corpus file; each
+repeat builds a fresh index from it in-process with a warmed-up embedder (so model loading is
+not counted; a cold ``rag build`` command is timed once as well). The floors are the same
+embedder's ``embed_documents`` on exactly the chunk texts the build embeds, and on the chunk plus
+sentence texts (the build embeds both: sentences are what highlights and answers are scored on).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import PYTHON, median, say  # noqa: E402
+
+from rag.config import Settings  # noqa: E402
+from rag.documents import Document  # noqa: E402
+from rag.embedding import Embedder  # noqa: E402
+
+
+def write_corpus(documents: list[Document], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "corpus.jsonl").open("w", encoding="utf-8") as fh:
+        for d in documents:
+            fh.write(json.dumps({"doc_id": d.doc_id, "title": d.title, "text": d.text}, ensure_ascii=False) + "\n")
+    return folder
+
+
+def embedded_texts(index_dir: Path) -> tuple[list[str], list[str]]:
+    """The chunk and sentence texts a build of ``index_dir`` embedded."""
+    from rag.store import chunk_embed_text, load_index, sentence_embed_text
+
+    index = load_index(index_dir, verify=False)
+    chunks = [chunk_embed_text(index.documents[c.doc_id], c) for c in index.chunks]
+    sentences = [sentence_embed_text(index.documents[s.doc_id], s, index.sentence_section[i])
+                 for i, s in enumerate(index.sentences)]
+    return chunks, sentences
+
+
+def run(corpus: Path, work: Path, embedder: Embedder, embedder_name: str, repeats: int = 3,
+        full: bool = True) -> dict[str, Any]:
+    from rag.service import build
+
+    settings = Settings(embedder=embedder_name, corpus_dir=corpus, index_dir=work / "index")  # type: ignore[arg-type]
+    embedder.embed_query("warm up")
+    builds: list[float] = []
+    counts: dict[str, int] = {}
+    for r in range(repeats):
+        index_dir = work / f"index-{r}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        report = build(settings, corpus_dir=corpus, index_dir=index_dir, embedder=embedder, force=True)
+        builds.append(time.perf_counter() - t0)
+        assert report.path is not None
+        counts = json.loads((report.path / "manifest.json").read_text())["counts"]
+        say(f"indexing: build {r + 1}/{repeats}: {builds[-1]:.1f}s for {counts['chunks']} chunks")
+    chunks, sentences = embedded_texts(work / "index-0")
+    raw_chunks, raw_all = [], []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        embedder.embed_documents(chunks)
+        raw_chunks.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        embedder.embed_documents(sentences)
+        raw_all.append(raw_chunks[-1] + time.perf_counter() - t0)
+        say(f"indexing: raw encode {r + 1}/{repeats}: chunks {raw_chunks[-1]:.1f}s, "
+            f"chunks+sentences {raw_all[-1]:.1f}s")
+    n = counts["chunks"]
+    result: dict[str, Any] = {
+        "documents": counts["documents"], "chunks": n, "sentences": counts["sentences"], "repeats": repeats,
+        "backend": getattr(embedder, "backend", type(embedder).__name__),
+        "build_s": round(median(builds), 2), "build_chunks_per_s": round(n / median(builds), 1),
+        "raw_chunks_s": round(median(raw_chunks), 2), "raw_chunks_per_s": round(n / median(raw_chunks), 1),
+        "raw_all_s": round(median(raw_all), 2), "raw_all_chunks_per_s": round(n / median(raw_all), 1),
+        "all_builds_s": [round(b, 2) for b in builds],
+    }
+    result["ratio_vs_chunks"] = round(result["build_chunks_per_s"] / result["raw_chunks_per_s"], 3)
+    result["ratio_vs_all"] = round(result["build_chunks_per_s"] / result["raw_all_chunks_per_s"], 3)
+    if full and embedder_name != "fake":
+        from rag.embedding import SentenceTransformerEmbedder
+
+        st = SentenceTransformerEmbedder()
+        st.embed_query("warm up")
+        t0 = time.perf_counter()
+        st.embed_documents(chunks)  # SentenceTransformer.encode, batch 32
+        result["torch_encode_chunks_per_s"] = round(n / (time.perf_counter() - t0), 1)
+        result["ratio_vs_torch_chunks"] = round(result["build_chunks_per_s"] / result["torch_encode_chunks_per_s"], 3)
+        say(f"indexing: torch model.encode on the chunks: {result['torch_encode_chunks_per_s']} chunks/s")
+    if not full:
+        return result
+    # A cold `rag build` command: process start, imports and model loading included.
+    index_dir = work / "index-cli"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    env = {**os.environ, "RAG_EMBEDDER": embedder_name}
+    t0 = time.perf_counter()
+    subprocess.run([PYTHON, "-m", "rag", "build", "--corpus", str(corpus), "--index", str(index_dir)], env=env,
+                   check=True, capture_output=True, timeout=1800)
+    result["cli_build_s"] = round(time.perf_counter() - t0, 2)
+    say(f"indexing: cold `rag build`: {result['cli_build_s']}s")
+    return result
