@@ -13,14 +13,24 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-TOKENIZER_ID = "word-lower-en-stop-snowball-v1"
+TOKENIZER_ID = "word-lower-en-stop-q-snowball-v2"
+# Function words and question words on top of bm25s's short English list: in a question such as
+# "When did Lyushkov defect?" only "Lyushkov" and "defect" carry evidence.
+_EXTRA = (
+    """what when where which who whom whose why how did do does doing done was were been being has have
+    had having am i me my we our you your he him his she her hers its them they their theirs us from
+    can could would should shall may might must about also than too very so s t d ll re ve what's
+    after before during while over under again further once here all any both each few more most other
+    some own same only just up down out off until against between through above below those because"""
+)
+EXTRA_STOPWORDS = frozenset(_EXTRA.split())
 
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN) | EXTRA_STOPWORDS
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +83,36 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(folder), mmap=mmap, allow_pickle=False, show_progress=False)
         return cls(retriever, size)
 
+    def known(self, query_tokens: Sequence[str]) -> list[str]:
+        """The distinct query tokens that occur in the index, in query order."""
+        if not self.size:
+            return []
+        return [t for t in dict.fromkeys(query_tokens) if t and t in self._retriever.vocab_dict]
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every indexed text (zeros when no query token is in the vocabulary)."""
-        known = [t for t in query_tokens if t and t in self._retriever.vocab_dict] if self.size else []
+        known = self.known(query_tokens)
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def scores_and_coverage(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores, and the IDF-weighted share of the query's known tokens each text contains.
+
+        Tokens unknown to the index count in neither (so a query of unknown words covers nothing).
+        """
+        known = self.known(query_tokens)
+        total = np.zeros(self.size, dtype=np.float32)
+        covered = np.zeros(self.size, dtype=np.float32)
+        if not known:
+            return total, covered
+        idf_sum = 0.0
+        for token in known:
+            per = np.asarray(self._retriever.get_scores([token]), dtype=np.float32)
+            present = per > 0
+            df = int(present.sum())
+            idf = float(np.log(1.0 + (self.size - df + 0.5) / (df + 0.5)))
+            total += per
+            covered += idf * present
+            idf_sum += idf
+        return total, (covered / idf_sum if idf_sum > 0 else covered)

@@ -1,18 +1,23 @@
 """Query → candidate chunks → fused scores → ranked, highlighted ``Passage``s.
 
-A chunk's hybrid score is a weighted sum of four evidence features, each computed exactly for
-every candidate: the chunk's dense cosine, its best sentence's dense cosine, its BM25 score and
-its best sentence's BM25 score (BM25 scaled by the query's best score). Candidates come from
-FAISS and BM25 at both chunk and sentence level. Highlights are the chunk's sentences ranked by
-the same dense + lexical evidence at sentence level.
+Evidence is scored at sentence level first: each sentence gets a weighted sum of its dense
+cosine, its BM25 score (scaled by the query's best), the IDF-weighted share of query words it
+contains, the same dense/BM25 evidence of its neighbouring sentences, and an answer-type cue
+(a "when" question and a sentence with a date or year, "how many" and a number). A chunk's
+score adds its own dense, BM25 and coverage evidence to its best sentence's score, so the
+passage ranked first is the one holding the best evidence sentence, which becomes its top
+highlight. The weights (``TUNING``) were fitted on half of the SQuAD development articles and
+validated on the other half and on the Lyushkov questions (docs/evaluation.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,37 +31,70 @@ from rag.store import Index
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 EXACT_LIMIT = 50_000  # below this many chunks every chunk is scored exactly
+DENSE_ALL_LIMIT = 200_000  # below this many sentences a query's cosine with every sentence is computed once
+
+SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type")
+PASSAGE_FEATURES = ("chunk_dense", "chunk_lexical", "chunk_coverage", "best_sentence")
+_LEXICAL = {"lexical", "coverage", "context_lexical", "chunk_lexical", "chunk_coverage"}
+_DENSE = {"dense", "context_dense", "chunk_dense"}
 
 
 @dataclass(frozen=True)
-class Weights:
-    """Feature weights: chunk dense, best-sentence dense, chunk BM25, best-sentence BM25."""
+class Tuning:
+    """Weights of ``SENTENCE_FEATURES`` (highlights) and ``PASSAGE_FEATURES`` (ranking)."""
 
-    chunk_dense: float
-    sentence_dense: float
-    chunk_lexical: float
-    sentence_lexical: float
+    sentence: tuple[float, ...] = (0.6, 0.02, 0.35, 0.02, 0.05, 0.05)
+    passage: tuple[float, ...] = (0.1, 0.0, 0.2, 0.5)
 
-    def as_tuple(self) -> tuple[float, float, float, float]:
-        return (self.chunk_dense, self.sentence_dense, self.chunk_lexical, self.sentence_lexical)
+    def replace(self, **changes: Any) -> Tuning:
+        return dataclasses.replace(self, **changes)
+
+    def for_mode(self, mode: str) -> Tuning:
+        """Dense mode drops the lexical features; lexical mode drops the dense ones."""
+        if mode == "hybrid":
+            return self
+        drop = _LEXICAL if mode == "dense" else _DENSE
+        return Tuning(tuple(0.0 if n in drop else w for n, w in zip(SENTENCE_FEATURES, self.sentence, strict=True)),
+                      tuple(0.0 if n in drop else w for n, w in zip(PASSAGE_FEATURES, self.passage, strict=True)))
 
 
-MODE_WEIGHTS: dict[str, Weights] = {
-    "hybrid": Weights(0.35, 0.35, 0.15, 0.15),
-    "dense": Weights(0.5, 0.5, 0.0, 0.0),
-    "lexical": Weights(0.0, 0.0, 0.5, 0.5),
-}
-# Sentence evidence for highlights: dense cosine, BM25 (scaled), and the passage's own score.
-HIGHLIGHT_WEIGHTS = (0.6, 0.4)
+TUNING = Tuning()
+
+# Answer-type cues: what kind of token the question asks for, and sentences that have one.
+_ASKS_DATE = re.compile(r"^\s*when\b|\b(what|which|in what)\s+(year|date|day|month|century|decade)\b", re.I)
+_ASKS_NUMBER = re.compile(r"\bhow\s+(many|much|long|far|old|large|big|high|tall|often)\b|"
+                          r"\bwhat\s+(percentage|percent|number|proportion|fraction)\b", re.I)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_HAS_DATE = re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\bcentur(y|ies)\b|\b\d+(st|nd|rd|th)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                         r"forty|fifty|hundred|thousand|million|billion|dozen|half|several|percent)\b", re.I)
+
+
+def cosines(vectors: np.ndarray, query: np.ndarray, block: int = 1024) -> np.ndarray:
+    """``vectors @ query`` in row blocks: OpenBLAS runs a large matrix-vector product on every
+    core, which on a busy 2-core machine measured 20x slower than single-threaded blocks."""
+    if len(vectors) <= block:
+        return vectors @ query
+    return np.concatenate([vectors[i:i + block] @ query for i in range(0, len(vectors), block)])
+
+
+def answer_type(question: str) -> str | None:
+    """``date``, ``number`` or None: the kind of answer a question asks for."""
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    if _ASKS_DATE.search(question):
+        return "date"
+    return None
 
 
 @dataclass(frozen=True)
 class Query:
-    """A query prepared once: its text, vector and BM25 tokens."""
+    """A query prepared once: its text, vector and BM25 tokens (lexical scores are cached on it)."""
 
     text: str
     vector: np.ndarray
     tokens: tuple[str, ...]
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,12 +106,29 @@ class SearchResult:
 class Retriever:
     """Searches one loaded ``Index`` with one ``Embedder``; safe to share between threads."""
 
-    def __init__(self, index: Index, embedder: Embedder, candidates: int = 100, fusion: str = "weighted") -> None:
+    def __init__(self, index: Index, embedder: Embedder, candidates: int = 100, fusion: str = "weighted",
+                 tuning: Tuning | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.candidates = candidates
         self.fusion = fusion
-        self._sentence_is_heading = np.array([s.kind == "heading" for s in index.sentences], dtype=bool)
+        self.tuning = tuning or TUNING
+        sentences = index.sentences
+        self._sentence_is_heading = np.array([s.kind == "heading" for s in sentences], dtype=bool)
+        n = len(sentences)
+        section = index.sentence_section
+        same = [i + 1 < n and sentences[i].doc_id == sentences[i + 1].doc_id and section[i] == section[i + 1]
+                and not self._sentence_is_heading[i + 1] for i in range(n)]
+        self._next = np.array([i + 1 if same[i] else -1 for i in range(n)], dtype=np.int64)
+        self._prev = np.full(n, -1, dtype=np.int64)
+        self._prev[self._next[self._next >= 0]] = np.flatnonzero(self._next >= 0)
+        lengths = np.array([len(c.sentence_ids) for c in index.chunks], dtype=np.int64)
+        self._chunk_len = lengths
+        self._chunk_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self._chunk_flat = np.fromiter((si for c in index.chunks for si in c.sentence_ids), dtype=np.int64,
+                                       count=int(lengths.sum()))
+        self._has = {"date": np.array([bool(_HAS_DATE.search(s.text)) for s in sentences], dtype=bool),
+                     "number": np.array([bool(_HAS_NUMBER.search(s.text)) for s in sentences], dtype=bool)}
 
     # -- building blocks -------------------------------------------------------------------
     def prepare(self, text: str) -> Query:
@@ -82,13 +137,53 @@ class Retriever:
             raise InvalidRequestError("query is empty")
         return Query(text, self.embedder.embed_query(text), tuple(tokenize(text)))
 
+    def lexical(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(chunk BM25, chunk coverage, sentence BM25, sentence coverage); BM25 scaled to [0, 1]."""
+        if "lexical" not in query.cache:
+            chunk_bm25, chunk_cov = self.index.chunk_bm25.scores_and_coverage(query.tokens)
+            sent_bm25, sent_cov = self.index.sentence_bm25.scores_and_coverage(query.tokens)
+            query.cache["lexical"] = (max_normalize(chunk_bm25), chunk_cov, max_normalize(sent_bm25), sent_cov)
+        return query.cache["lexical"]
+
+    def _sentence_dense(self, query: Query) -> Callable[[np.ndarray], np.ndarray]:
+        """Dense cosine of sentences by id: all at once (cached on the query) unless the index is huge."""
+        vectors = self.index.sentence_vectors
+        if len(vectors) > DENSE_ALL_LIMIT:
+            return lambda ids: vectors[ids] @ query.vector
+        if "sentence_dense" not in query.cache:
+            query.cache["sentence_dense"] = cosines(vectors, query.vector)
+        every = query.cache["sentence_dense"]
+        return lambda ids: every[ids]
+
+    def sentence_features(self, query: Query, sentence_ids: np.ndarray, lexical: np.ndarray | None = None,
+                          ) -> np.ndarray:
+        """``SENTENCE_FEATURES`` of each sentence (rows), with neighbours from the same section."""
+        _, _, sent_lex, sent_cov = self.lexical(query)
+        if lexical is not None:
+            sent_lex = lexical
+        ids = np.asarray(sentence_ids, dtype=np.int64)
+        prev, nxt = self._prev[ids], self._next[ids]
+        dense_of = self._sentence_dense(query)
+        dense = dense_of(ids)
+        p_dense = np.where(prev >= 0, dense_of(np.maximum(prev, 0)), 0.0)
+        n_dense = np.where(nxt >= 0, dense_of(np.maximum(nxt, 0)), 0.0)
+        count = np.maximum((prev >= 0).astype(np.float32) + (nxt >= 0), 1.0)
+        ctx_dense = np.where((prev >= 0) | (nxt >= 0), (p_dense + n_dense) / count, dense)
+        p_lex = np.where(prev >= 0, sent_lex[np.maximum(prev, 0)], 0.0)
+        n_lex = np.where(nxt >= 0, sent_lex[np.maximum(nxt, 0)], 0.0)
+        ctx_lex = (p_lex + n_lex) / count
+        kind = answer_type(query.text)
+        cue = self._has[kind][ids] if kind else np.zeros(len(ids), dtype=bool)
+        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue], axis=1).astype(np.float32)
+
     def sentence_scores(self, query: Query, sentence_ids: np.ndarray, lexical: np.ndarray | None = None) -> np.ndarray:
-        """Dense + lexical evidence of each sentence (headings score 0)."""
-        if lexical is None:
-            lexical = max_normalize(self.index.sentence_bm25.scores(query.tokens))
-        dense = self.index.sentence_vectors[sentence_ids] @ query.vector
-        score = HIGHLIGHT_WEIGHTS[0] * dense + HIGHLIGHT_WEIGHTS[1] * lexical[sentence_ids]
-        return np.where(self._sentence_is_heading[sentence_ids], 0.0, score).astype(np.float32)
+        """Evidence score of each sentence (headings score 0)."""
+        ids = np.asarray(sentence_ids, dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.float32)
+        tuning = self.tuning.for_mode(query.cache.get("mode", "hybrid"))
+        score = convex(self.sentence_features(query, ids, lexical), tuning.sentence)
+        return np.where(self._sentence_is_heading[ids], 0.0, score).astype(np.float32)
 
     def _allowed_chunks(self, doc_ids: Sequence[str] | None) -> np.ndarray | None:
         if doc_ids is None:
@@ -98,7 +193,8 @@ class Retriever:
             raise NotFoundError(f"unknown doc_ids: {', '.join(sorted(set(unknown)))}")
         return np.array(sorted(ci for d in set(doc_ids) for ci in self.index.doc_chunks[d]), dtype=np.int64)
 
-    def _candidates(self, query: Query, chunk_lex: np.ndarray, sent_lex: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+    def _candidates(self, query: Query, chunk_lex: np.ndarray, sent_lex: np.ndarray,
+                    allowed: np.ndarray | None) -> np.ndarray:
         n_chunks = len(self.index.chunks)
         if allowed is not None and len(allowed) <= EXACT_LIMIT:
             return allowed
@@ -117,20 +213,25 @@ class Retriever:
         return cands
 
     def features(self, query: Query, cands: np.ndarray, chunk_lex: np.ndarray, sent_lex: np.ndarray) -> np.ndarray:
-        """Per-candidate features: chunk cos, best sentence cos, chunk BM25, best sentence BM25."""
+        """``PASSAGE_FEATURES`` of each candidate chunk (rows)."""
         index = self.index
-        chunk_dense = index.chunk_vectors[cands] @ query.vector
-        lengths = np.array([len(index.chunks[c].sentence_ids) for c in cands], dtype=np.int64)
-        flat = np.fromiter((s for c in cands for s in index.chunks[c].sentence_ids), dtype=np.int64,
-                           count=int(lengths.sum()))
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(cands) else np.zeros(0, np.int64)
-        heading = self._sentence_is_heading[flat]
-        sent_dense = np.where(heading, -1.0, index.sentence_vectors[flat] @ query.vector)
-        sent_lexical = np.where(heading, 0.0, sent_lex[flat])
-        best_dense = np.maximum.reduceat(sent_dense, starts) if len(cands) else np.zeros(0)
-        best_lex = np.maximum.reduceat(sent_lexical, starts) if len(cands) else np.zeros(0)
-        best_dense = np.where(best_dense < -0.5, chunk_dense, best_dense)  # chunk of headings only
-        return np.stack([chunk_dense, best_dense, chunk_lex[cands], best_lex], axis=1).astype(np.float32)
+        _, chunk_cov, _, _ = self.lexical(query)
+        if len(cands) == 0:
+            return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
+        chunk_dense = cosines(index.chunk_vectors[cands], query.vector)
+        lengths = self._chunk_len[cands]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        # sentence ids of the candidates, concatenated: position p of candidate j is flat[start_j + p]
+        offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts, lengths)
+        flat = self._chunk_flat[np.repeat(self._chunk_start[cands], lengths) + offsets]
+        unique, inverse = np.unique(flat, return_inverse=True)
+        sentence = self.sentence_scores(query, unique, sent_lex)[inverse]
+        sentence = np.where(self._sentence_is_heading[flat], -np.inf, sentence)
+        best = np.maximum.reduceat(sentence, starts)
+        tuning = self.tuning.for_mode(query.cache.get("mode", "hybrid"))
+        chunk_level = convex(np.stack([chunk_dense, chunk_lex[cands]], axis=1), tuning.sentence[:2])
+        best = np.where(np.isfinite(best), best, chunk_level)  # a chunk of headings only
+        return np.stack([chunk_dense, chunk_lex[cands], chunk_cov[cands], best], axis=1).astype(np.float32)
 
     # -- the search ------------------------------------------------------------------------
     def search(self, text: str, k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None) -> SearchResult:
@@ -150,20 +251,23 @@ class Retriever:
         """The best ``k`` chunk indices with their scores, and the sentence BM25 scores used."""
         index = self.index
         allowed = self._allowed_chunks(doc_ids)
-        use_lex = mode != "dense"
-        chunk_lex = max_normalize(index.chunk_bm25.scores(query.tokens)) if use_lex else np.zeros(len(index.chunks), np.float32)
-        sent_lex = max_normalize(index.sentence_bm25.scores(query.tokens)) if use_lex else np.zeros(len(index.sentences), np.float32)
+        query.cache["mode"] = mode
+        if mode == "dense":
+            chunk_lex = np.zeros(len(index.chunks), np.float32)
+            sent_lex = np.zeros(len(index.sentences), np.float32)
+        else:
+            chunk_lex, _, sent_lex, _ = self.lexical(query)
         cands = self._candidates(query, chunk_lex, sent_lex, allowed)
         if len(cands) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), sent_lex
         feats = self.features(query, cands, chunk_lex, sent_lex)
         if self.fusion == "rrf" and mode == "hybrid":
             dense_rank = cands[np.argsort(-feats[:, 0], kind="stable")]
-            lex_rank = cands[np.argsort(-feats[:, 2], kind="stable")]
+            lex_rank = cands[np.argsort(-feats[:, 1], kind="stable")]
             fused = rrf([dense_rank.tolist(), lex_rank.tolist()])
             score = np.array([fused[int(c)] for c in cands], dtype=np.float32)
         else:
-            score = convex(feats, MODE_WEIGHTS[mode].as_tuple())
+            score = convex(feats, self.tuning.for_mode(mode).passage)
         order = top_k(score, k)
         return cands[order], score[order], sent_lex
 

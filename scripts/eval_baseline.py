@@ -99,7 +99,7 @@ class Units:
 
 
 def evaluate_baseline(evalset: EvalSet, embedder, questions: list[Question] | None = None,  # noqa: ANN001
-                      ) -> dict[str, dict[str, float]]:
+                      sentences: bool = True) -> dict[str, dict[str, float]]:
     """Passage metrics for bm25 / dense / rrf, sentence hit@1 for each, build and median query times."""
     docs = evalset.documents
     assert docs is not None, "baseline needs the documents (load the corpus for Lyushkov sets)"
@@ -107,7 +107,7 @@ def evaluate_baseline(evalset: EvalSet, embedder, questions: list[Question] | No
     t0 = time.perf_counter()
     chunks = Units.build(docs, embedder)
     build_seconds = time.perf_counter() - t0
-    sents = Units.build(docs, embedder, sentences=True)
+    sents = Units.build(docs, embedder, sentences=True) if sentences else None
     qs = [q for q in (questions or evalset.questions) if q.answerable]
     out: dict[str, dict[str, float]] = {}
     for method in ("bm25", "dense", "rrf"):
@@ -118,9 +118,10 @@ def evaluate_baseline(evalset: EvalSet, embedder, questions: list[Question] | No
             ranked = chunks.rank(q.text, qvec, method)
             times.append((time.perf_counter() - t) * 1000)
             ranks.append(first_hit_rank(q, [chunks.spans[i] for i in ranked[:10]]))
-            top_sentence = sents.rank(q.text, qvec, method)[:1]
-            sent_hits.append(first_hit_rank(q, [sents.spans[i] for i in top_sentence]) == 1)
-        out[method] = {**rank_metrics(ranks), "sentence_hit@1": sum(sent_hits) / len(qs),
+            if sents is not None:
+                top_sentence = sents.rank(q.text, qvec, method)[:1]
+                sent_hits.append(first_hit_rank(q, [sents.spans[i] for i in top_sentence]) == 1)
+        out[method] = {**rank_metrics(ranks), "sentence_hit@1": sum(sent_hits) / len(qs) if sent_hits else None,
                        "mean_passage_chars": statistics.fmean(e - s for _, s, e in chunks.spans),
                        "chunks": len(chunks.spans), "build_seconds": build_seconds,
                        "median_query_ms": statistics.median(times)}

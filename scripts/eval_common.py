@@ -40,8 +40,9 @@ class CachedEmbedder:
         if missing:
             by_key = dict(zip(keys, texts, strict=True))
             todo = [by_key[k] for k in missing]
-            vecs = self.inner.embed_documents(todo) if kind == "doc" else np.stack(
-                [self.inner.embed_query(t) for t in todo])
+            # Queries are embedded in batches too: the same model call, so the same vectors up to float noise.
+            vecs = self.inner.embed_documents(todo) if kind == "doc" or len(todo) > 1 else \
+                self.inner.embed_query(todo[0])[None, :]
             self.misses += len(todo)
             for k, v in zip(missing, vecs, strict=True):
                 self._memo[k] = v

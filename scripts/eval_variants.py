@@ -26,16 +26,60 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eval_baseline import evaluate_baseline  # noqa: E402
 from eval_common import CachedEmbedder, split_squad  # noqa: E402
 
-from rag import retrieval, store  # noqa: E402
+from rag import lexical, retrieval, store  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embedding import get_embedder  # noqa: E402
-from rag.evaluation import EvalSet, build_retriever, evaluate, load_lyushkov, load_squad  # noqa: E402
+from rag.evaluation import EvalSet, build_retriever, evaluate, load_lyushkov, load_squad, subsample  # noqa: E402
 from rag.loading import load_corpus  # noqa: E402
 
-# name -> (settings overrides, retrieval tuning overrides, embed template)
+
+def _plain_chunk(doc, chunk) -> str:  # noqa: ANN001
+    return chunk.text
+
+
+def _plain_sentence(doc, sentence, section) -> str:  # noqa: ANN001
+    return sentence.text
+
+
+def _bm25s_stopwords_only() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+# name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
+# "tuning" (Tuning fields), "template" (chunk, sentence embed-text functions), "fusion", "mode",
+# "stopwords" (a replacement for rag.lexical._stopwords).
+UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
+    "untuned": {"tuning": UNTUNED},
+    "no-context": {"zero": ["context_dense", "context_lexical"]},
+    "no-answer-type": {"zero": ["answer_type"]},
+    "no-coverage": {"zero": ["coverage", "chunk_coverage"]},
+    "no-chunk-dense": {"zero": ["chunk_dense"]},
+    "sentences-only": {"zero": ["chunk_dense", "chunk_lexical", "chunk_coverage"]},
+    "bm25s-stopwords": {"stopwords": _bm25s_stopwords_only},
+    "rrf": {"fusion": "rrf"},
+    "dense-mode": {"mode": "dense"},
+    "lexical-mode": {"mode": "lexical"},
+    "chunk-400": {"settings": {"chunk_chars": 400}},
+    "chunk-500": {"settings": {"chunk_chars": 500}},
+    "chunk-900": {"settings": {"chunk_chars": 900}},
+    "overlap-0": {"settings": {"chunk_overlap": 0}},
+    "overlap-2": {"settings": {"chunk_overlap": 2}},
+    "plain-embed": {"template": (_plain_chunk, _plain_sentence)},
 }
+
+
+def _tuning(spec: dict[str, Any]) -> retrieval.Tuning:
+    tuning = retrieval.TUNING.replace(**spec.get("tuning", {}))
+    zero = set(spec.get("zero", ()))
+    return tuning.replace(
+        sentence=tuple(0.0 if n in zero else w for n, w in zip(retrieval.SENTENCE_FEATURES, tuning.sentence,
+                                                                  strict=True)),
+        passage=tuple(0.0 if n in zero else w for n, w in zip(retrieval.PASSAGE_FEATURES, tuning.passage,
+                                                                 strict=True)))
 
 
 def _sets(args: argparse.Namespace) -> list[tuple[EvalSet, list[EvalSet]]]:
@@ -52,14 +96,21 @@ def _sets(args: argparse.Namespace) -> list[tuple[EvalSet, list[EvalSet]]]:
     return out
 
 
-def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool) -> list[dict[str, Any]]:  # noqa: ANN001
+def subset_questions(subset: EvalSet, limit: int | None) -> list:
+    return subsample(subset.questions, limit)
+
+
+def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool,  # noqa: ANN001
+                limit: int | None = None) -> list[dict[str, Any]]:
     settings = Settings(**{"embedder": "sentence-transformers", **spec.get("settings", {})})
-    tuning = retrieval.DEFAULT_TUNING.replace(**spec.get("tuning", {})) if hasattr(retrieval, "DEFAULT_TUNING") \
-        else None
+    tuning = _tuning(spec)
     template = spec.get("template")
-    saved = (store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE)
+    saved = (store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE, lexical._stopwords)
     rows = []
     try:
+        if "stopwords" in spec:
+            lexical._stopwords = spec["stopwords"]
+            lexical.TOKENIZER_ID = f"variant-{name}"
         if template is not None:
             store.chunk_embed_text, store.sentence_embed_text = template
             store.EMBED_TEMPLATE = f"variant-{name}"
@@ -67,15 +118,14 @@ def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool) 
             with tempfile.TemporaryDirectory(prefix="rag-variant-") as tmp:
                 retriever, seconds = build_retriever(full, settings, Path(tmp) / "index", embedder,
                                                      spec.get("fusion", "weighted"))
-                if tuning is not None:
-                    retriever.tuning = tuning
+                retriever.tuning = tuning
                 for subset in subsets:
-                    report = evaluate(retriever, subset.questions, spec.get("mode", "hybrid"), answers)
+                    report = evaluate(retriever, subset_questions(subset, limit), spec.get("mode", "hybrid"), answers)
                     rows.append({"variant": name, "set": subset.name, **report.metrics, "build_seconds": seconds,
                                  "notes": report.notes})
                     print(json.dumps(rows[-1]), flush=True)
     finally:
-        store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE = saved
+        store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE, lexical._stopwords = saved
     return rows
 
 
@@ -90,6 +140,8 @@ def main() -> int:
     p.add_argument("--variants", nargs="*", default=["default"], choices=sorted(VARIANTS))
     p.add_argument("--answers", action="store_true", help="also compute answer metrics (rag.answering)")
     p.add_argument("--out", type=Path, help="append result rows to this JSONL file")
+    p.add_argument("--limit", type=int, help="at most this many questions per reported set (spread evenly)")
+    p.add_argument("--no-sentence-baseline", action="store_true", help="skip the baseline's sentence retrieval")
     args = p.parse_args()
 
     inner = get_embedder("sentence-transformers")
@@ -101,11 +153,12 @@ def main() -> int:
     if args.baseline:
         for full, subsets in sets:
             for subset in subsets:
-                for method, metrics in evaluate_baseline(full, embedder, subset.questions).items():
+                for method, metrics in evaluate_baseline(full, embedder, subset_questions(subset, args.limit),
+                                                         sentences=not args.no_sentence_baseline).items():
                     rows.append({"variant": f"baseline-{method}", "set": subset.name, **metrics})
                     print(json.dumps(rows[-1]), flush=True)
     for name in args.variants:
-        rows += run_variant(name, VARIANTS[name], sets, embedder, args.answers)
+        rows += run_variant(name, VARIANTS[name], sets, embedder, args.answers, args.limit)
     if args.out:
         with args.out.open("a") as fh:
             for row in rows:
