@@ -2,7 +2,7 @@
 
 * Up to ``FLAT_LIMIT`` vectors: ``IndexFlatIP`` (exact). Its file ends with the raw float32
   vectors, so loading memory-maps them (``vectors_of``) instead of reading a copy.
-* Above: ``IndexIVFFlat`` (inner product, spherical k-means with ``nlist`` ≈ 4·√n lists trained
+* Above: ``IndexIVFFlat`` (inner product, spherical k-means with ``nlist`` ≈ 2·√n lists trained
   on a sample). ``nprobe`` is tuned at build time by measurement: the smallest value whose
   recall@10 against exact search on held-out queries reaches ``BUILD_RECALL``. The inverted
   lists are read into memory (FAISS's memory-mapped inverted lists searched 3x slower here);
@@ -62,8 +62,8 @@ def choose_type(n: int) -> str:
 
 
 def nlist_for(n: int) -> int:
-    """A power of two near 4·√n, with at least ~40 training points per list."""
-    target = 4.0 * math.sqrt(max(n, 1))
+    """A power of two near 2·√n (2048 lists for a million), with at least ~40 training points per list."""
+    target = 2.0 * math.sqrt(max(n, 1))
     nlist = 2 ** round(math.log2(max(target, 1.0)))
     return int(max(1, min(nlist, n // 40 or 1)))
 

@@ -28,12 +28,15 @@ def checks(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         out.append(("errors under load", "0", str(errors), errors == 0))
     i = r.get("indexing")
     if i:
-        out.append(("build throughput vs raw encode of the chunks", "≥ 90%",
-                    f"{100 * i['ratio_vs_chunks']:.0f}% "
-                    f"({i['build_chunks_per_s']} vs {i['raw_chunks_per_s']} chunks/s)",
-                    i["ratio_vs_chunks"] >= 0.9))
-        out.append(("build throughput vs raw encode of everything it embeds (chunks + sentences)", "≥ 90%",
-                    f"{100 * i['ratio_vs_all']:.0f}%", i["ratio_vs_all"] >= 0.9))
+        if "ratio_vs_torch_chunks" in i:
+            out.append(("build throughput vs raw `model.encode` (torch) on the same chunks", "≥ 90%",
+                        f"{100 * i['ratio_vs_torch_chunks']:.0f}% ({i['build_chunks_per_s']} vs "
+                        f"{i['torch_encode_chunks_per_s']} chunks/s)", i["ratio_vs_torch_chunks"] >= 0.9))
+        out.append(("build throughput vs the same embedder encoding everything the build embeds "
+                    "(chunks + sentences)", "≥ 90%", f"{100 * i['ratio_vs_all']:.0f}%", i["ratio_vs_all"] >= 0.9))
+        out.append(("build throughput vs the same embedder encoding the chunks alone", "≥ 90%",
+                    f"{100 * i['ratio_vs_chunks']:.0f}% ({i['build_chunks_per_s']} vs {i['raw_chunks_per_s']} "
+                    "chunks/s; the build also embeds every sentence)", i["ratio_vs_chunks"] >= 0.9))
     sc = r.get("scale")
     if sc:
         big = max(sc["rows"], key=lambda row: row["n"])
@@ -115,8 +118,15 @@ def markdown(r: dict[str, Any], images: list[str]) -> str:
              f"- load generator: {r.get('serving', {}).get('tool', '-')} ({m.get('wrk') or 'wrk not installed'})",
              f"- load average (1/5/15 min) at the start {r['load_before']}, at the end {r['load_after']}: "
              "the machine is shared, so absolute numbers are noisy; the ratios are the point.",
-             f"- embedder: `{r['embedder']}` → {r.get('backend', '?')}" + (f" ({r['embedder_reason']})"
-                                                                           if r.get("embedder_reason") else ""), ""]
+             f"- embedder: `{r['embedder']}` → {r.get('backend', '?')}" + (
+                 f" (choice made when the ONNX export was first made: {r['embedder_reason']})"
+                 if r.get("embedder_reason") else ""), ""]
+    e = r.get("embedding")
+    if e:
+        parts[-1:-1] = [f"- query embedding, same run, median over {min(100, e['questions'])} questions: ONNX Runtime "
+                        f"{e['onnx_query_ms']:.2f} ms (again at the end: {e['onnx_again_query_ms']:.2f} ms), torch "
+                        f"{e['torch_query_ms']:.2f} ms; cosine ONNX vs torch on {e['questions']} questions: min "
+                        f"{e['parity_min_cos']:.6f}, mean {e['parity_mean_cos']:.6f}"]
     found = checks(r)
     if found:
         parts += ["## Targets", "", _table(["what", "target", "measured", "met"],
@@ -135,6 +145,7 @@ def markdown(r: dict[str, Any], images: list[str]) -> str:
                          [[row["concurrency"], f"{row['p50_ms']:.2f}", f"{row['p95_ms']:.2f}", f"{row['p99_ms']:.2f}",
                            f"{row['rps']:.0f}", row["errors"], f"{row['p50_ms'] / s['floor_ms']:.2f}"]
                           for row in s["levels"]]), ""]
+        parts += _breakdown(s, m["cores"])
         if "benchmarks-serving.png" in images:
             parts += ["![latency and throughput against concurrency](benchmarks-serving.png)", ""]
         if s.get("workers"):
@@ -193,10 +204,34 @@ def markdown(r: dict[str, Any], images: list[str]) -> str:
                   "RSS is of a fresh process that loaded the index (vectors memory-mapped; the page cache was "
                   "warm). Exact rescoring of 100 candidates from the memory-mapped vectors adds "
                   f"{max(row['rescore_p50_ms'] for row in sc['rows']):.2f} ms at most.", ""]
+        if sc.get("hnsw"):
+            h = sc["hnsw"]
+            ivf = next((row for row in sc["rows"] if row["n"] == h["n"]), None)
+            rows = [[f"HNSW M={h['m']}, efConstruction {h['ef_construction']}, efSearch {h['ef_search']}",
+                     f"{h['build_s']:.1f}", f"{h['p50_ms']:.2f}", f"{h['p99_ms']:.2f}", f"{h['recall_at_10']:.3f}",
+                     h["disk_mb"]]]
+            if ivf:
+                rows.append([_kind(ivf["params"]), f"{ivf['build_s']:.1f}", f"{ivf['p50_ms']:.2f}",
+                             f"{ivf['p99_ms']:.2f}", f"{ivf['recall_at_10']:.3f}", ivf["disk_mb"]])
+            parts += [f"IVF against HNSW on the same {h['n']:,} vectors:", "",
+                      _table(["index", "build s", "p50 ms", "p99 ms", "recall@10", "disk MiB"], rows), ""]
         if "benchmarks-scale.png" in images:
             parts += ["![latency, memory and disk against corpus size](benchmarks-scale.png)", ""]
     parts += ["## How the index type is chosen", "", r.get("index_notes", ""), ""]
     return "\n".join(parts)
+
+
+def _breakdown(s: dict[str, Any], cores: int) -> list[str]:
+    """Where the time of one request goes, and the throughput ceiling that implies."""
+    by_c = {row["concurrency"]: row for row in s["levels"]}
+    if 1 not in by_c:
+        return []
+    floor, search, p50 = s["floor_ms"], s["in_process_ms"], by_c[1]["p50_ms"]
+    return [f"Where the p50 at concurrency 1 goes: query embedding {floor:.2f} ms, retrieval (BM25, dense and "
+            f"sentence scoring, highlights) {max(search - floor, 0):.2f} ms, HTTP + validation + JSON + thread "
+            f"hand-off {max(p50 - search, 0):.2f} ms. With every request costing about {search:.2f} ms of CPU "
+            f"before HTTP, {cores} cores cannot serve more than ~{cores / (search / 1000):.0f} req/s "
+            f"(cores ÷ in-process search time), against {cores / (floor / 1000):.0f} req/s for cores ÷ floor.", ""]
 
 
 def _kind(params: dict[str, Any]) -> str:

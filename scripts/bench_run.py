@@ -27,16 +27,19 @@ SMOKE_QUESTIONS = ["Who was Ada Lovelace's father?", "When did she die?", "How i
                    "Bernoulli numbers algorithm", "Where did tea drinking begin?", "What did Menabrea write about?"]
 INDEX_NOTES = """Below `rag.ann.FLAT_LIMIT` vectors (20,000) a dense index is an exact `IndexFlatIP`: one query
 scans every vector, about 1.5 ms per 10,000 vectors on one core here (the *exact scan* column). Above
-it, an `IndexIVFFlat` (inner product, spherical k-means, nlist ≈ 4·√n rounded to a power of two,
+it, an `IndexIVFFlat` (inner product, spherical k-means, nlist ≈ 2·√n rounded to a power of two,
 trained on at most 64 vectors per list) whose `nprobe` is tuned at build time by measurement: the
 smallest value reaching recall@10 ≥ 0.98 against exact search on held-out queries (for the chunk
 index, a sample of the corpus' sentence vectors; here, 200 synthetic queries), a margin over the
 0.95 target that is then checked on other queries. The type and its parameters (nlist, nprobe,
 train size, measured recall) are recorded under `dense` in each generation's `manifest.json`.
 
-IVF was chosen over HNSW because it builds a million vectors in a couple of minutes on two cores,
-keeps distances exact within the probed lists (so one knob, nprobe, sets recall), and its file is
-compact. A flat index is memory-mapped on load (its file ends with the raw vectors, which double as
+IVF was chosen over HNSW by the comparison in the Scale section (HNSW, M=32, efSearch tuned the same way, on the
+same data): HNSW searches faster but builds several times slower, which at a million vectors on two
+cores means many minutes per build instead of a couple; IVF also keeps distances exact within the
+probed lists (one knob, nprobe, sets recall) and its file is about the size of the vectors.
+
+A flat index is memory-mapped on load (its file ends with the raw vectors, which double as
 `Index.chunk_vectors` without a copy); IVF lists are read into memory, since FAISS's memory-mapped
 inverted lists searched about 3x slower here, and the row-ordered vectors beside them (`dense.npy`,
 for exact rescoring) are memory-mapped. Searches run on one OpenMP thread per query (set per calling
@@ -59,17 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed afterwards)")
     p.add_argument("--embedder", default="auto")
     p.add_argument("--sizes", default="10000,100000,1000000")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="runs per serving level (and builds, unless below)")
+    p.add_argument("--index-repeats", type=int, default=2, help="builds and raw encodes to take the median of")
+    p.add_argument("--cold-build", action="store_true", help="also time a cold `rag build` command")
     p.add_argument("--seconds", type=float, default=8.0, help="seconds per load run")
     p.add_argument("--levels", default="1,4,16")
     p.add_argument("--workers", default="2")
     p.add_argument("--questions", type=int, default=200)
-    p.add_argument("--skip", default="", help="comma list of parts to skip: indexing, serving, scale")
+    p.add_argument("--skip", default="", help="comma list of parts to skip: indexing, serving, scale, hnsw")
     p.add_argument("--port", type=int, default=18765)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, fake embedder: checks the harness only")
     args = p.parse_args(argv)
     if args.smoke:
-        args.embedder, args.sizes, args.repeats, args.seconds = "fake", "3000", 1, 1.0
+        args.embedder, args.sizes, args.repeats, args.index_repeats, args.seconds = "fake", "3000", 1, 1, 1.0
         args.levels, args.questions = "1,4", len(SMOKE_QUESTIONS)
     skip = {s for s in args.skip.split(",") if s}
     started = time.time()
@@ -90,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         if "indexing" not in skip:
             say("indexing")
             result["indexing"] = bench_indexing.run(corpus, work / "indexing", embedder, args.embedder,
-                                                    repeats=args.repeats, full=not args.smoke)
+                                                    repeats=args.index_repeats or args.repeats,
+                                                    full=not args.smoke, cold=args.cold_build)
             shutil.copytree(work / "indexing" / "index-0", index_dir, dirs_exist_ok=True)
         else:
             from rag.config import Settings
@@ -104,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
                 index_dir, corpus, questions, args.embedder, work / "serving",
                 levels=tuple(int(c) for c in args.levels.split(",")), seconds=args.seconds, repeats=args.repeats,
                 workers=tuple(int(w) for w in args.workers.split(",") if w), port=args.port)
+        if not args.smoke and "embedding" not in skip:
+            say("embedding: ONNX Runtime against torch on the questions")
+            result["embedding"] = _embedding_compare(questions)
         if "scale" not in skip:
             say("scale")
-            scale = bench_scale.run([int(s) for s in args.sizes.split(",")], work / "scale",
-                                    flat_limit=1000 if args.smoke else None)
+            sizes = [int(s) for s in args.sizes.split(",")]
+            hnsw_at = None if args.smoke or "hnsw" in skip else min(sizes, key=lambda n: abs(n - 100_000))
+            scale = bench_scale.run(sizes, work / "scale", flat_limit=1000 if args.smoke else None, hnsw_at=hnsw_at)
             scale.update(_real_vs_synthetic(index_dir, embedder, questions))
             result["scale"] = scale
     finally:
@@ -134,6 +144,30 @@ def _inputs(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> tup
         raise SystemExit("give --squad DIR (SQuAD articles and questions) or --corpus DIR")
     result["corpus_label"] = f"corpus {args.corpus.name}"
     return args.corpus, SMOKE_QUESTIONS[: args.questions]
+
+
+def _embedding_compare(questions: list[str]) -> dict[str, Any]:
+    """Single-query time of both backends (median, one thread for ONNX) and their parity on the questions."""
+    import numpy as np
+    from bench_common import median, timed_ms
+
+    from rag import onnx_export
+    from rag.embedding import OnnxEmbedder, SentenceTransformerEmbedder
+
+    torch_e = SentenceTransformerEmbedder()
+    path, _ = onnx_export.ensure(onnx_export.default_cache_dir(), torch_e)
+    onnx_e = OnnxEmbedder(path, onnx_export.model_dir())
+    out: dict[str, Any] = {}
+    for name, e in (("onnx", onnx_e), ("torch", torch_e), ("onnx_again", onnx_e)):
+        times = [t for q in questions[:100] for t in timed_ms(lambda e=e, q=q: e.embed_query(q), 1)]
+        out[f"{name}_query_ms"] = round(median(times), 3)
+    a = np.stack([onnx_e.embed_query(q) for q in questions])
+    b = torch_e.embed_documents(questions)
+    cos = (a * b).sum(axis=1)
+    out.update({"parity_min_cos": round(float(cos.min()), 6), "parity_mean_cos": round(float(cos.mean()), 6),
+                "questions": len(questions)})
+    say(f"embedding: onnx {out['onnx_query_ms']} ms, torch {out['torch_query_ms']} ms, min cos {out['parity_min_cos']}")
+    return out
 
 
 def _real_vs_synthetic(index_dir: Path, embedder: Any, questions: list[str]) -> dict[str, Any]:

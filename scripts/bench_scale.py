@@ -172,7 +172,41 @@ def measure(folder: Path, runs: int = 1000, flat_runs: int = 30) -> dict[str, An
     }
 
 
-def run(sizes: list[int], work: Path, *, flat_limit: int | None = None) -> dict[str, Any]:
+def hnsw_compare(n: int, m: int = 32, ef_construction: int = 40) -> dict[str, Any]:
+    """HNSW (M=32) on the same data as the IVF row of size ``n``: build time, tuned efSearch, latency, recall."""
+    import faiss
+
+    from rag import ann
+
+    vectors, queries = synthetic(n)
+    tune, fresh = queries[:200], queries[200:]
+    faiss.omp_set_num_threads(ann.cpu_threads())
+    t0 = time.perf_counter()
+    index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    index.add(vectors)
+    build_s = time.perf_counter() - t0
+    truth = ann.exact_search(vectors, tune, 10)
+    ef = 16
+    for ef in (16, 24, 32, 48, 64, 96, 128, 192, 256):
+        index.hnsw.efSearch = ef
+        if ann.recall_at(index.search(tune, 10)[1], truth) >= ann.BUILD_RECALL:
+            break
+    searcher = ann.SearchIndex(index, ann.AnnParams("hnsw"))
+    found = np.vstack([searcher.search(q[None, :], 10)[1] for q in fresh])
+    lat = []
+    for i in range(1000):
+        t = time.perf_counter()
+        searcher.search(fresh[i % len(fresh)][None, :], 10)
+        lat.append((time.perf_counter() - t) * 1000.0)
+    return {"n": n, "m": m, "ef_construction": ef_construction, "ef_search": ef, "build_s": round(build_s, 2),
+            "recall_at_10": round(ann.recall_at(found, ann.exact_search(vectors, fresh, 10)), 4),
+            "p50_ms": round(percentile(lat, 50), 3), "p99_ms": round(percentile(lat, 99), 3),
+            "disk_mb": round(len(faiss.serialize_index(index)) / 1024 / 1024, 1)}
+
+
+def run(sizes: list[int], work: Path, *, flat_limit: int | None = None, hnsw_at: int | None = None,
+        ) -> dict[str, Any]:
     import subprocess
 
     rows = []
@@ -186,7 +220,12 @@ def run(sizes: list[int], work: Path, *, flat_limit: int | None = None) -> dict[
         rows.append(row)
         say(f"scale: {n:,}: p99 {row['p99_ms']} ms, recall@10 {row['recall_at_10']}, RSS {row['rss_loaded_mb']} MB")
     sample, _ = synthetic(min(sizes[0], 20_000), seed=1)
-    return {"rows": rows, "synthetic_profile": profile(sample), "shape": SHAPE}
+    out: dict[str, Any] = {"rows": rows, "synthetic_profile": profile(sample), "shape": SHAPE}
+    if hnsw_at:
+        say(f"scale: HNSW at {hnsw_at:,} for comparison")
+        out["hnsw"] = hnsw_compare(hnsw_at)
+        say(f"scale: HNSW built in {out['hnsw']['build_s']}s, p99 {out['hnsw']['p99_ms']} ms")
+    return out
 
 
 def main() -> int:

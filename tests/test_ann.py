@@ -32,7 +32,7 @@ def test_type_follows_size() -> None:
     assert ann.choose_type(10) == "flat"
     assert ann.choose_type(ann.FLAT_LIMIT) == "flat"
     assert ann.choose_type(ann.FLAT_LIMIT + 1) == "ivf"
-    assert ann.nlist_for(1_000_000) == 4096
+    assert ann.nlist_for(1_000_000) == 2048
     assert 1 <= ann.nlist_for(100) <= 100 // 40 + 1
 
 
