@@ -27,11 +27,13 @@ _ABBREVIATIONS = frozenset(
     }
 )
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by whitespace and a
-# character that can start a sentence.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")  # noqa: E501
+# character that can start a sentence. The run of marks is matched only from its start and
+# possessively, so a long run of dots cannot make the search quadratic.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")  # noqa: E501
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S")
 _HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t]*$)")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_WORD_CHAR = re.compile(r"[\w.]")
+_WORD_WINDOW = 32  # longer than any abbreviation
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,12 @@ class ChunkerConfig:
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """Whether the '.' at ``dot`` ends an abbreviation or an initial rather than a sentence."""
-    m = _WORD_BEFORE.search(text, 0, dot)
-    if not m:
+    start = dot  # walk back over the word (bounded, so a long run cannot make splitting quadratic)
+    while start > 0 and dot - start <= _WORD_WINDOW and _WORD_CHAR.match(text, start - 1):
+        start -= 1
+    if start == dot or dot - start > _WORD_WINDOW:
         return False
-    word = m.group(1).lower().strip(".")
+    word = text[start:dot].lower().strip(".")
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. Edgar Hoover"
     return word in _ABBREVIATIONS
