@@ -181,7 +181,7 @@ def build(vectors: np.ndarray, queries: np.ndarray | None = None, *, kind: str |
     ivf.train(sample)
     ivf.add(vectors)
     ivf.own_fields = True
-    quantizer.this.disown()
+    quantizer.this.disown()  # type: ignore[attr-defined]  # the IVF index owns it now
     tune = queries if queries is not None and len(queries) else held_out_queries(vectors, seed=seed)
     nprobe, recall = tune_nprobe(ivf, vectors, tune)
     ivf.nprobe = nprobe

@@ -184,7 +184,10 @@ def ensure(cache_dir: Path, torch_embedder: Any = None, say: Callable[[str], Non
         onnx_path.unlink(missing_ok=True)
         raise ConfigError(f"the ONNX export disagrees with torch (min cosine {report['parity_min_cos']} < "
                           f"{PARITY_MIN_COS}): use RAG_EMBEDDER=sentence-transformers")
-    _write_atomic(cache_dir / f"{key}.json", lambda tmp: tmp.write_text(json.dumps(report, indent=2) + "\n"))
+    def write_report(tmp: Path) -> None:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+
+    _write_atomic(cache_dir / f"{key}.json", write_report)
     tell(f"ONNX export checked: min cosine {report['parity_min_cos']}, query {report['onnx_query_ms']} ms "
          f"(torch {report['torch_query_ms']} ms)")
     return onnx_path, report

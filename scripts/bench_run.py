@@ -46,12 +46,15 @@ for exact rescoring) are memory-mapped. Searches run on one OpenMP thread per qu
 thread: OpenMP's setting is thread-local), so concurrent requests use the other cores instead."""
 
 
-def squad_inputs(folder: Path, n_questions: int) -> tuple[list[Any], list[str]]:
+def squad_inputs(folder: Path, n_questions: int, articles: int | None = None) -> tuple[list[Any], list[str]]:
+    """The articles (all, or the first ``articles``) and questions about them, spread evenly."""
     from rag.evaluation import load_squad, subsample
 
     evalset = load_squad(folder)
-    questions = [q.text for q in subsample(list(evalset.questions), n_questions)]
-    return list(evalset.documents or []), questions
+    documents = list(evalset.documents or [])[:articles]
+    kept = {d.doc_id for d in documents}
+    questions = [q.text for q in subsample([q for q in evalset.questions if q.doc_id in kept], n_questions)]
+    return documents, questions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", default="1,4,16")
     p.add_argument("--workers", default="2")
     p.add_argument("--questions", type=int, default=200)
+    p.add_argument("--articles", type=int, help="index only the first N SQuAD articles (default: all)")
     p.add_argument("--skip", default="", help="comma list of parts to skip: indexing, serving, scale, hnsw")
     p.add_argument("--port", type=int, default=18765)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, fake embedder: checks the harness only")
@@ -137,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _inputs(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> tuple[Path, list[str]]:
     if args.squad:
-        documents, questions = squad_inputs(args.squad, args.questions)
-        result["corpus_label"] = f"SQuAD development articles ({args.squad.name})"
+        documents, questions = squad_inputs(args.squad, args.questions, args.articles)
+        result["corpus_label"] = (f"SQuAD development articles ({args.squad.name}"
+                                  + (f", the first {len(documents)} of them)" if args.articles else ")"))
         return bench_indexing.write_corpus(documents, work / "corpus"), questions
     if not args.corpus:
         raise SystemExit("give --squad DIR (SQuAD articles and questions) or --corpus DIR")
