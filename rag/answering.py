@@ -1,0 +1,157 @@
+"""Extractive answers: the best evidence sentence with a calibrated confidence, or an abstention.
+
+There is no generator: an answer is always a span of a stored document, ``text[start:end]``.
+Candidate sentences come from the best-ranked chunks; a fitted ranker picks one, and a fitted
+confidence model says how likely it is to answer the question (``rag.calibration``). Below
+``ABSTAIN_BELOW`` the service abstains rather than guess. ``locate`` (claims) and
+``build_context`` (LLM context) live in their own modules and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.calibration import (
+    ABSTAIN_BELOW,
+    CONFIDENCE,
+    RANKER,
+    Logistic,
+    QuestionInfo,
+    analyse_question,
+    confidence_features,
+    corpus_stats,
+    sentence_features,
+    unknown_share,
+)
+from rag.claims import Conflict, LocateResult, Match, locate
+from rag.context import ContextCitation, ContextResult, build_context
+from rag.documents import Answer, Citation, Passage, citation_label
+from rag.errors import InvalidRequestError
+from rag.lexical import tokenize
+from rag.numbers import compare
+from rag.retrieval import Query, Retriever
+from rag.store import Index
+
+CANDIDATE_CHUNKS = 8  # sentences of this many best chunks compete for the answer
+
+__all__ = [
+    "AskResult", "Conflict", "ContextCitation", "ContextResult", "Evidence", "LocateResult", "Match",
+    "answer_hits", "ask", "build_context", "gather_evidence", "locate",
+]
+
+
+@dataclass(frozen=True)
+class AskResult:
+    question: str
+    answerable: bool
+    answer: Answer | None
+    passages: tuple[Passage, ...]
+    index_version: str
+    took_ms: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything ``ask`` decides from: candidates, their features, ranker logits, and the confidence."""
+
+    query: Query
+    question: QuestionInfo
+    chunk_ids: np.ndarray  # ranked chunk indices
+    chunk_scores: np.ndarray
+    sent_lex: np.ndarray
+    sentence_ids: tuple[int, ...]  # candidate sentences
+    features: np.ndarray
+    ranker: np.ndarray  # ranker logit per candidate
+    best: int  # position of the chosen candidate (-1 when there is none)
+    unknown: float  # share of the question's (IDF-weighted) words that the index never uses
+    confidence: float
+
+
+def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE_CHUNKS, *,
+                    ranker: Logistic = RANKER, confidence: Logistic = CONFIDENCE) -> Evidence:
+    """Rank chunks, score their sentences, pick the best one and estimate its confidence."""
+    query = retriever.prepare(question)
+    info = analyse_question(query.text)
+    ranked, scores, sent_lex = retriever.rank(query, chunks)
+    index = retriever.index
+    seen: dict[int, int] = {}
+    for rank, ci in enumerate(ranked.tolist(), start=1):
+        for sid in index.chunks[ci].sentence_ids:
+            if index.sentences[sid].kind != "heading" and sid not in seen:
+                seen[sid] = rank
+    sids = tuple(seen)
+    if not sids:
+        empty = np.zeros((0, 0))
+        return Evidence(query, info, ranked, scores, sent_lex, (), empty, np.zeros(0), -1, 1.0, 0.0)
+    stats = corpus_stats(index)
+    feats = sentence_features(index, stats, info, query.vector, sids, [seen[s] for s in sids], sent_lex)
+    logits = ranker.logit(feats)
+    best = prefer_prose(index, sids, logits, int(np.argmax(logits)))
+    unknown = unknown_share(info, stats)
+    conf = float(confidence.proba(confidence_features(logits, feats, unknown)[None, :])[0])
+    return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf)
+
+
+def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray, best: int) -> int:
+    """When the winner is a list item (an infobox line such as ``- Died: 1945-08-19``), cite instead
+    the best-ranked prose sentence that states the same values, if any: it carries the context."""
+    item = index.sentences[sentence_ids[best]]
+    if item.kind != "item":
+        return best
+    value = item.text.split(":", 1)[-1]
+    words = {t for t in tokenize(value) if not t.isdigit()}
+    for j in np.argsort(-logits, kind="stable").tolist():
+        s = index.sentences[sentence_ids[j]]
+        if s.kind != "text" or s.doc_id != item.doc_id or not words <= set(tokenize(s.text)):
+            continue
+        check = compare(value, s.text)
+        if not check.conflicts and not check.unattested:
+            return int(j)
+    return best
+
+
+def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:
+    """Answer ``question`` with one cited span of the corpus, or abstain (``answer`` is None)."""
+    if k < 1:
+        raise InvalidRequestError("k must be at least 1")
+    if not question.strip():
+        raise InvalidRequestError("question is empty: ask something, e.g. 'When was Lyushkov born?'")
+    t0 = time.perf_counter()
+    ev = gather_evidence(retriever, question, max(k, CANDIDATE_CHUNKS))
+    passages = tuple(retriever.passage(ev.query, int(c), rank, float(s), ev.sent_lex)
+                     for rank, (c, s) in enumerate(zip(ev.chunk_ids[:k], ev.chunk_scores[:k], strict=True), start=1))
+    answer = None
+    if ev.best >= 0 and ev.confidence >= ABSTAIN_BELOW:
+        answer = make_answer(retriever, ev.sentence_ids[ev.best], ev.confidence)
+    return AskResult(question, answer is not None, answer, passages, retriever.index.version,
+                     round((time.perf_counter() - t0) * 1000.0, 3))
+
+
+def make_answer(retriever: Retriever, sentence_id: int, confidence: float) -> Answer:
+    index = retriever.index
+    sentence = index.sentences[sentence_id]
+    doc = index.documents[sentence.doc_id]
+    section = index.sentence_section[sentence_id]
+    citation = Citation(doc.doc_id, doc.title, section, sentence.start, sentence.end,
+                        citation_label(doc.title, section), doc.url)
+    return Answer(doc.text[sentence.start:sentence.end], doc.doc_id, sentence.start, sentence.end,
+                  round(confidence, 4), citation)
+
+
+def answer_hits(answer_start: int, answer_end: int, text: str, gold_start: int, gold_end: int,
+                gold_answer: str | None = None) -> bool:
+    """Whether an answer span is correct against gold evidence ``text[gold_start:gold_end]``.
+
+    Correct when the span overlaps at least half of the gold evidence, or lies inside the
+    evidence and contains the gold answer (case-insensitively).
+    """
+    if answer_end <= answer_start or gold_end <= gold_start:
+        return False
+    overlap = min(answer_end, gold_end) - max(answer_start, gold_start)
+    if overlap * 2 >= gold_end - gold_start:
+        return True
+    inside = gold_start <= answer_start and answer_end <= gold_end
+    return bool(inside and gold_answer and gold_answer.casefold() in text[answer_start:answer_end].casefold())

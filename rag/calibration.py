@@ -1,0 +1,266 @@
+"""Evidence features for answers and their fitted logistic models (fitted by scripts/calibrate_answers.py).
+
+Two small logistic regressions, implemented with numpy:
+
+* the *ranker* scores each candidate sentence: "does this sentence contain the answer?";
+* the *confidence* model looks at the best sentence of a question (and how it stands out) and
+  gives the calibrated probability that it answers the question; ``ask`` abstains below
+  ``ABSTAIN_BELOW``.
+
+Features never use the retriever's fused scores (whose weights are tuned elsewhere), only its
+ranking, the index's vectors and BM25, and counts over the index's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rag.lexical import tokenize
+from rag.store import Index
+
+# -- question analysis -------------------------------------------------------------------------
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("date", re.compile(r"\bwhen\b|\b(?:what|which)\s+(?:year|years|date|day|month|century|decade|era|period)\b")),
+    ("number", re.compile(r"\bhow\s+(?:many|much|long|old|far|tall|high|large|big|often|fast|heavy|wide|deep)\b"
+                          r"|\b(?:what|which)\s+(?:percentage|percent|number|amount|proportion|population|size)\b")),
+    ("person", re.compile(r"\b(?:who|whom|whose)\b")),
+    ("place", re.compile(r"\bwhere\b")),
+    ("reason", re.compile(r"\bwhy\b")),
+)
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_DATE_CUE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|\bdecades?\b"
+                       r"|\b(?:" + _MONTHS + r")\b|\b(?:ago|bc|bce|ad)\b", re.IGNORECASE)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+                 r"|(?:thir|four|fif|six|seven|eigh|nine)teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?"
+                 r"|dozens?|half")
+_NUMBER_CUE = re.compile(r"\d|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
+_REASON_CUE = re.compile(r"\b(?:because|since|due to|as a result|in order to|so that|owing to|therefore|thus|"
+                         r"led to|caused|for fear|so as to)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
+_SENTENCE_START = re.compile(r"^[\W\d_]*$")
+
+
+@lru_cache(maxsize=1)
+def _type_words() -> frozenset[str]:
+    """Words that name the kind of answer ("what year", "the name of") rather than what it is about."""
+    return frozenset(tokenize("date year day month time century decade name number amount percentage many much"))
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What a question asks for: its content tokens (stemmed) and the expected answer kind."""
+
+    tokens: tuple[str, ...]
+    words: frozenset[str]
+    kind: str  # "date", "number", "person", "place", "reason" or "" when unknown
+
+
+def analyse_question(text: str) -> QuestionInfo:
+    lowered = text.lower()
+    kind = next((name for name, pattern in _KINDS if pattern.search(lowered)), "")
+    tokens = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _type_words())
+    return QuestionInfo(tokens, frozenset(re.findall(r"\w+", lowered)), kind)
+
+
+def kind_present(kind: str, sentence: str, question_words: frozenset[str]) -> bool:
+    """Whether ``sentence`` holds something of the expected kind (a date, a number, a name...)."""
+    if kind == "date":
+        return bool(_DATE_CUE.search(sentence))
+    if kind == "number":
+        return bool(_NUMBER_CUE.search(sentence))
+    if kind == "reason":
+        return bool(_REASON_CUE.search(sentence))
+    if kind in ("person", "place"):
+        for m in _CAPITALISED.finditer(sentence):
+            if _SENTENCE_START.match(sentence[: m.start()]):
+                continue  # the sentence's first word says nothing
+            if m.group(0).lower().strip("'") not in question_words:
+                return True
+        return False
+    return False
+
+
+# -- per-index statistics ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CorpusStats:
+    """Token sets and document frequencies of the index's sentences."""
+
+    sentence_tokens: tuple[frozenset[str], ...]
+    df: dict[str, int]
+    n: int
+    label_tokens: tuple[frozenset[str], ...]  # title and section words of each sentence
+
+    def idf(self, token: str) -> float:
+        df = self.df.get(token, 0)
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+
+
+_STATS: dict[tuple[str, str], CorpusStats] = {}
+_STATS_LOCK = threading.Lock()
+
+
+def corpus_stats(index: Index) -> CorpusStats:
+    """Computed once per index generation (a few seconds for ~100k sentences), then cached."""
+    key = (str(index.path), index.version)
+    with _STATS_LOCK:
+        stats = _STATS.get(key)
+        if stats is None:
+            tokens = tuple(frozenset(tokenize(s.text)) for s in index.sentences)
+            df: dict[str, int] = {}
+            for toks in tokens:
+                for t in toks:
+                    df[t] = df.get(t, 0) + 1
+            titles = {d: frozenset(tokenize(doc.title)) for d, doc in index.documents.items()}
+            labels = tuple(titles[s.doc_id] | frozenset(tokenize(" ".join(index.sentence_section[i])))
+                           for i, s in enumerate(index.sentences))
+            stats = CorpusStats(tokens, df, len(tokens), labels)
+            if len(_STATS) >= 4:
+                _STATS.pop(next(iter(_STATS)))
+            _STATS[key] = stats
+        return stats
+
+
+# -- features --------------------------------------------------------------------------------------
+SENTENCE_FEATURES = ("dense", "bm25", "coverage", "context_coverage", "chunk_rank", "kind_expected",
+                     "kind_present", "log_chars", "is_item")
+CONFIDENCE_FEATURES = ("ranker", "margin", "dense", "coverage", "context_coverage", "oov", "kind_missing")
+
+
+def coverage(question: QuestionInfo, stats: CorpusStats, tokens: frozenset[str]) -> float:
+    """IDF-weighted share of the question's content tokens found in ``tokens``."""
+    if not question.tokens:
+        return 0.0
+    weights = [stats.idf(t) for t in question.tokens]
+    found = sum(w for t, w in zip(question.tokens, weights, strict=True) if t in tokens)
+    return found / sum(weights)
+
+
+def sentence_features(index: Index, stats: CorpusStats, question: QuestionInfo, query_vector: np.ndarray,
+                      sentence_ids: Sequence[int], chunk_ranks: Sequence[int], bm25: np.ndarray) -> np.ndarray:
+    """One row of ``SENTENCE_FEATURES`` per candidate sentence."""
+    rows = []
+    dense = index.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)] @ query_vector
+    for j, (sid, rank) in enumerate(zip(sentence_ids, chunk_ranks, strict=True)):
+        sentence = index.sentences[sid]
+        toks = stats.sentence_tokens[sid]
+        context = toks | stats.label_tokens[sid]
+        if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
+            context = context | stats.sentence_tokens[sid - 1]
+        expected = 1.0 if question.kind else 0.0
+        present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) else 0.0
+        rows.append((float(dense[j]), float(bm25[sid]), coverage(question, stats, toks),
+                     coverage(question, stats, context), 1.0 / rank, expected, present,
+                     math.log1p(len(sentence.text)) / 6.0, 1.0 if sentence.kind == "item" else 0.0))
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
+
+
+def unknown_share(question: QuestionInfo, stats: CorpusStats) -> float:
+    """IDF-weighted share of the question's content tokens that no sentence of the index contains."""
+    weights = [stats.idf(t) for t in question.tokens]
+    if not weights:
+        return 1.0
+    return sum(w for t, w in zip(question.tokens, weights, strict=True) if t not in stats.df) / sum(weights)
+
+
+def confidence_features(ranker: np.ndarray, features: np.ndarray, unknown: float) -> np.ndarray:
+    """``CONFIDENCE_FEATURES`` of the best candidate, given all candidates' ranker logits and features."""
+    names = SENTENCE_FEATURES
+    order = np.argsort(-ranker, kind="stable")
+    best = features[order[0]]
+    margin = float(ranker[order[0]] - ranker[order[1]]) if len(order) > 1 else 4.0
+    missing = best[names.index("kind_expected")] * (1.0 - best[names.index("kind_present")])
+    return np.array([ranker[order[0]], min(margin, 4.0), best[names.index("dense")],
+                     best[names.index("coverage")], best[names.index("context_coverage")], unknown, missing])
+
+
+# -- logistic models ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Logistic:
+    """``sigmoid(intercept + features @ coef)``."""
+
+    intercept: float
+    coef: tuple[float, ...]
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        return self.intercept + np.asarray(features, dtype=np.float64) @ np.asarray(self.coef)
+
+    def proba(self, features: np.ndarray) -> np.ndarray:
+        return sigmoid(self.logit(features))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50) -> Logistic:
+    """L2-regularised logistic regression by Newton's method (the intercept is not penalised)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    design = np.hstack([np.ones((len(x), 1)), x])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[0, 0] = 0.0
+    w = np.zeros(design.shape[1])
+    for _ in range(iterations):
+        p = sigmoid(design @ w)
+        grad = design.T @ (p - y) + penalty @ w
+        hess = (design * (p * (1 - p))[:, None]).T @ design + penalty + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Logistic(float(w[0]), tuple(float(v) for v in w[1:]))
+
+
+def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = 1.0,
+                          iterations: int = 100) -> Logistic:
+    """Choose-one-of-several logistic model: maximises the softmax probability of each group's positives.
+
+    Each group is (features of the candidates, boolean labels with at least one positive). Newton's
+    method with backtracking; a per-group constant cancels out, so the intercept is 0.
+    """
+    groups = [(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64) / np.sum(y)) for x, y in groups]
+    d = groups[0][0].shape[1]
+
+    def loss(w: np.ndarray) -> float:
+        total = 0.5 * l2 * float(w @ w)
+        for x, t in groups:
+            s = x @ w
+            total -= float(t @ (s - s.max() - np.log(np.exp(s - s.max()).sum())))
+        return total
+
+    w = np.zeros(d)
+    for _ in range(iterations):
+        grad, hess = l2 * w, l2 * np.eye(d)
+        for x, t in groups:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad += x.T @ (p - t)
+            mean = p @ x
+            hess += (x * p[:, None]).T @ x - np.outer(mean, mean)
+        step = np.linalg.solve(hess, grad)
+        current, scale = loss(w), 1.0
+        while loss(w - scale * step) > current and scale > 1e-6:
+            scale /= 2
+        w -= scale * step
+        if float(np.abs(scale * step).max()) < 1e-8:
+            break
+    return Logistic(0.0, tuple(float(v) for v in w))
+
+
+# Fitted by `scripts/calibrate_answers.py` on fold A of the SQuAD development worlds (500 answerable,
+# 250 silent, 250 off-topic questions; see docs/answers.md) and validated on fold B. The ranker is a
+# conditional logit (softmax over a question's candidates, so no intercept); the confidence model
+# a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
+# questions. The threshold withholds 5% of the correct answers on fold A.
+RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
+CONFIDENCE = Logistic(-8.4880, (0.4155, 0.5305, 3.2658, 0.2617, 1.7249, -0.2681, 0.1906))
+ABSTAIN_BELOW = 0.185

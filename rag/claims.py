@@ -1,0 +1,206 @@
+"""Claim lookup: where the corpus states a claim (verbatim, normalised or paraphrased), and number conflicts.
+
+Verbatim and normalised matches are searched over whole document texts, so a claim that spans
+sentences still matches. Normalisation (casefold, one kind of quote mark and dash, collapsed
+whitespace) keeps a map to original offsets, so every match reports exact source offsets.
+Otherwise candidate sentences (FAISS + BM25) are scored by a fitted logistic model of "this
+sentence states the claim" (``SUPPORT``, fitted by scripts/calibrate_claims.py). A match whose
+dates or numbers differ from the claim's carries ``conflicts``, and a claim whose best match
+conflicts, or leaves a date or number of the claim unattested, is not supported.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from rag.calibration import CorpusStats, Logistic, corpus_stats
+from rag.documents import Citation, Document, citation_label
+from rag.errors import InvalidRequestError
+from rag.fusion import max_normalize, top_k
+from rag.numbers import compare
+from rag.retrieval import Retriever
+from rag.store import Index
+
+MatchKind = Literal["exact", "normalized", "paraphrase"]
+_FOLD = {**dict.fromkeys("‘’‚‛′`´", "'"), **dict.fromkeys("“”„‟″«»", '"'),
+         **dict.fromkeys("‐‑‒–—―−", "-"), "…": "..."}
+PARAPHRASE_CANDIDATES = 30
+CLAIM_FEATURES = ("dense", "coverage", "context_coverage", "reverse_coverage", "unknown")
+# Fitted by `scripts/calibrate_claims.py -n 200` on fold A of the SQuAD development worlds (synthetic
+# supported and unsupported claims, see docs/answers.md), validated on fold B.
+SUPPORT = Logistic(-8.9588, (6.2947, 3.7851, 1.5825, 3.4014, -0.8098))
+SUPPORTED_FROM = 0.5
+
+
+@dataclass(frozen=True)
+class Conflict:
+    claim: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Match:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    match: MatchKind
+    conflicts: tuple[Conflict, ...]
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class LocateResult:
+    claim: str
+    supported: bool
+    matches: tuple[Match, ...]
+    index_version: str
+    took_ms: float
+
+
+def normalize(text: str) -> tuple[str, np.ndarray]:
+    """Casefolded text with unified quotes/dashes and single spaces, and each character's original offset."""
+    out: list[str] = []
+    offsets: list[int] = []
+    space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not space:
+                out.append(" ")
+                offsets.append(i)
+            space = True
+            continue
+        space = False
+        folded = _FOLD.get(ch) or ch.casefold()
+        out.append(folded)
+        offsets.extend([i] * len(folded))
+    return "".join(out), np.asarray(offsets, dtype=np.int64)
+
+
+_NORMALIZED: dict[tuple[str, str], dict[str, tuple[str, np.ndarray]]] = {}
+_LOCK = threading.Lock()
+
+
+def _normalized_documents(index: Index) -> dict[str, tuple[str, np.ndarray]]:
+    key = (str(index.path), index.version)
+    with _LOCK:
+        found = _NORMALIZED.get(key)
+        if found is None:
+            found = {doc_id: normalize(doc.text) for doc_id, doc in index.documents.items()}
+            if len(_NORMALIZED) >= 4:
+                _NORMALIZED.pop(next(iter(_NORMALIZED)))
+            _NORMALIZED[key] = found
+        return found
+
+
+def _at_word_edges(text: str, start: int, end: int) -> bool:
+    """A match must not start or end inside a word ("he" is not found in "the")."""
+    before = start == 0 or not (text[start - 1].isalnum() and text[start].isalnum())
+    after = end == len(text) or not (text[end - 1].isalnum() and text[end].isalnum())
+    return before and after
+
+
+def verbatim_spans(index: Index, claim: str, limit: int) -> list[tuple[str, int, int, MatchKind]]:
+    """Exact occurrences of ``claim``, else occurrences after normalisation (original offsets)."""
+    found: list[tuple[str, int, int, MatchKind]] = []
+    for doc_id, doc in index.documents.items():
+        pos = doc.text.find(claim)
+        while pos >= 0 and len(found) < limit:
+            if _at_word_edges(doc.text, pos, pos + len(claim)):
+                found.append((doc_id, pos, pos + len(claim), "exact"))
+            pos = doc.text.find(claim, pos + 1)
+    if found:
+        return found
+    variants = [normalize(claim)[0].strip()]
+    trimmed = variants[0].rstrip(".!?;:, ")
+    if trimmed and trimmed != variants[0]:
+        variants.append(trimmed)
+    for needle in variants:
+        for doc_id, (norm, offsets) in _normalized_documents(index).items():
+            text = index.documents[doc_id].text
+            pos = norm.find(needle)
+            while pos >= 0 and len(found) < limit:
+                start, end = int(offsets[pos]), int(offsets[pos + len(needle) - 1]) + 1
+                if _at_word_edges(text, start, end):
+                    found.append((doc_id, start, end, "normalized"))
+                pos = norm.find(needle, pos + 1)
+        if found:
+            break
+    return found
+
+
+def claim_features(index: Index, stats: CorpusStats, tokens: tuple[str, ...], vector: np.ndarray,
+                   sentence_ids: np.ndarray) -> np.ndarray:
+    """One row of ``CLAIM_FEATURES`` per candidate sentence."""
+    weights = {t: stats.idf(t) for t in tokens}
+    total = sum(weights.values()) or 1.0
+    unknown = sum(w for t, w in weights.items() if t not in stats.df) / total
+    dense = index.sentence_vectors[sentence_ids] @ vector
+    rows = []
+    for j, sid in enumerate(sentence_ids.tolist()):
+        toks = stats.sentence_tokens[sid]
+        cover = sum(w for t, w in weights.items() if t in toks) / total
+        context = sum(w for t, w in weights.items() if t in toks or t in stats.label_tokens[sid]) / total
+        sentence_weight = sum(stats.idf(t) for t in toks) or 1.0
+        reverse = sum(stats.idf(t) for t in toks if t in weights) / sentence_weight
+        rows.append((float(dense[j]), cover, context, reverse, unknown))
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CLAIM_FEATURES))
+
+
+def candidate_sentences(retriever: Retriever, vector: np.ndarray, tokens: tuple[str, ...],
+                        n: int = PARAPHRASE_CANDIDATES) -> np.ndarray:
+    index = retriever.index
+    found: set[int] = set()
+    if len(index.sentences):
+        _, ids = index.sentence_faiss.search(vector[None, :], min(n, len(index.sentences)))
+        found.update(int(i) for i in ids[0] if i >= 0)
+        found.update(top_k(max_normalize(index.sentence_bm25.scores(tokens)), n).tolist())
+    return np.array(sorted(s for s in found if index.sentences[s].kind != "heading"), dtype=np.int64)
+
+
+def _citation(doc: Document, start: int, end: int) -> Citation:
+    section = doc.section_at(start)
+    path = section.path if section else ()
+    return Citation(doc.doc_id, doc.title, path, start, end, citation_label(doc.title, path), doc.url)
+
+
+def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | None = None) -> LocateResult:
+    """Find where the corpus states ``claim``: verbatim, normalised, or paraphrased at sentence level."""
+    if k < 1:
+        raise InvalidRequestError("k must be at least 1")
+    text = claim.strip()
+    if not text:
+        raise InvalidRequestError("claim is empty: pass the sentence or statement to look up")
+    t0 = time.perf_counter()
+    index = retriever.index
+    matches: list[Match] = []
+    for doc_id, start, end, kind in verbatim_spans(index, text, k):
+        doc = index.documents[doc_id]
+        conflicts = tuple(Conflict(c, s) for c, s in compare(text, doc.text[start:end]).conflicts)
+        matches.append(Match(doc_id, start, end, doc.text[start:end], 1.0, kind, conflicts,
+                             _citation(doc, start, end)))
+    supported = bool(matches) and not matches[0].conflicts
+    if not matches:
+        query = retriever.prepare(text)
+        sids = candidate_sentences(retriever, query.vector, query.tokens)
+        if len(sids):
+            feats = claim_features(index, corpus_stats(index), query.tokens, query.vector, sids)
+            scores = (support or SUPPORT).proba(feats)
+            for j in np.argsort(-scores, kind="stable")[:k].tolist():
+                sentence = index.sentences[int(sids[j])]
+                doc = index.documents[sentence.doc_id]
+                check = compare(text, sentence.text)
+                matches.append(Match(doc.doc_id, sentence.start, sentence.end, sentence.text,
+                                     round(float(scores[j]), 4), "paraphrase",
+                                     tuple(Conflict(c, s) for c, s in check.conflicts),
+                                     _citation(doc, sentence.start, sentence.end)))
+                if len(matches) == 1:
+                    supported = scores[j] >= SUPPORTED_FROM and not check.conflicts and not check.unattested
+    return LocateResult(claim, bool(supported), tuple(matches), index.version,
+                        round((time.perf_counter() - t0) * 1000.0, 3))

@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""Fit the answer ranker and the confidence/abstention model of rag/calibration.py, and validate them.
+
+    .venv/bin/python scripts/calibrate_answers.py --squad ../shared/eval/squad \
+        --lyushkov ../shared/eval/lyushkov_qa.jsonl --corpus corpus --work /tmp/rag-calib
+
+Fits on fold A of the SQuAD worlds (scripts/_devdata.py), validates on fold B, then reports the
+Lyushkov development questions (never used for fitting). Prints the constants to paste into
+rag/calibration.py and the reliability tables for docs/answers.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _devdata import CachingEmbedder, World, build_world, folds, load_squad  # noqa: E402
+
+from rag import calibration as cal  # noqa: E402
+from rag.answering import answer_hits, gather_evidence  # noqa: E402
+from rag.chunking import ChunkerConfig  # noqa: E402
+from rag.loading import load_corpus  # noqa: E402
+from rag.retrieval import Retriever  # noqa: E402
+from rag.store import build_index, load_index  # noqa: E402
+
+
+@dataclass
+class Item:
+    kind: str
+    features: np.ndarray  # candidates × SENTENCE_FEATURES
+    labels: np.ndarray  # candidate contains a gold answer
+    unknown: float
+
+
+def collect(world: World) -> list[Item]:
+    items = []
+    index = world.retriever.index
+    for q in world.questions:
+        ev = gather_evidence(world.retriever, q.text)
+        labels = np.array([any(index.sentences[s].doc_id == q.doc_id and index.sentences[s].start <= a
+                               and b <= index.sentences[s].end for a, b, _ in q.answers)
+                           for s in ev.sentence_ids], dtype=bool)
+        if len(ev.sentence_ids):
+            items.append(Item(q.kind, ev.features, labels, ev.unknown))
+    return items
+
+
+def fit_ranker(items: list[Item], l2: float) -> cal.Logistic:
+    groups = [(it.features, it.labels) for it in items if it.kind == "answerable" and it.labels.any()]
+    return cal.fit_conditional_logit(groups, l2=l2)
+
+
+def confidence_rows(items: list[Item], ranker: cal.Logistic) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for it in items:
+        logits = ranker.logit(it.features)
+        xs.append(cal.confidence_features(logits, it.features, it.unknown))
+        ys.append(float(it.labels[int(np.argmax(logits))]) if it.kind == "answerable" else 0.0)
+    return np.array(xs), np.array(ys)
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[tuple[str, int, float, float]]:
+    rows = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        mask = (p >= lo) & ((p < hi) if b < bins - 1 else (p <= hi))
+        if mask.any():
+            rows.append((f"{lo:.1f}–{hi:.1f}", int(mask.sum()), float(p[mask].mean()), float(y[mask].mean())))
+    return rows
+
+
+def report(name: str, items: list[Item], ranker: cal.Logistic, conf: cal.Logistic, tau: float) -> dict:
+    x, y = confidence_rows(items, ranker)
+    p = conf.proba(x)
+    kinds = np.array([it.kind for it in items])
+    ans = kinds == "answerable"
+    answered = p >= tau
+    eps = 1e-9
+    out = {
+        "set": name,
+        "questions": {k: int((kinds == k).sum()) for k in ("answerable", "silent", "offtopic")},
+        "top1_contains_answer": float(y[ans].mean()),
+        "accuracy_answerable": float((y * answered)[ans].mean()),
+        "precision_when_answered": float(y[answered & ans].sum() / max(1, answered.sum())),
+        "false_abstention": float((~answered[ans]).mean()),
+        "abstention_silent": float((~answered[kinds == "silent"]).mean()),
+        "abstention_offtopic": float((~answered[kinds == "offtopic"]).mean()),
+        "log_loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
+        "brier": float(np.mean((p - y) ** 2)),
+        "reliability": reliability(p, y),
+    }
+    print(json.dumps({k: v for k, v in out.items() if k != "reliability"}, indent=1))
+    print("| confidence | questions | mean confidence | observed accuracy |\n|---|---|---|---|")
+    for label, n, mp, acc in out["reliability"]:
+        print(f"| {label} | {n} | {mp:.2f} | {acc:.2f} |")
+    return out
+
+
+def choose_threshold(items: list[Item], ranker: cal.Logistic, conf: cal.Logistic, withhold: float) -> float:
+    """The threshold that withholds ``withhold`` of the correct answers to answerable questions."""
+    x, y = confidence_rows(items, ranker)
+    p = conf.proba(x)
+    return float(np.quantile(p[y == 1], withhold))
+
+
+def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder,
+             ranker: cal.Logistic, conf: cal.Logistic, tau: float) -> None:
+    build_index(load_corpus(corpus)[0], work / "lyushkov", embedder, ChunkerConfig())
+    retriever = Retriever(load_index(work / "lyushkov", embedder), embedder)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    hits = abst_ans = abst_un = n_ans = n_un = 0
+    for row in rows:
+        ev = gather_evidence(retriever, row["question"], ranker=ranker, confidence=conf)
+        answered = ev.best >= 0 and ev.confidence >= tau
+        s = retriever.index.sentences[ev.sentence_ids[ev.best]] if ev.best >= 0 else None
+        text = retriever.index.documents[s.doc_id].text if s else ""
+        if row["answerable"]:
+            n_ans += 1
+            ok = bool(s) and answer_hits(s.start, s.end, text, row["evidence_start"], row["evidence_end"],
+                                         row["answer"])
+            hits += ok and answered
+            abst_ans += not answered
+            flag = "ok " if ok else "BAD"
+        else:
+            n_un += 1
+            abst_un += not answered
+            flag = "UNA"
+        print(f"{flag} {'answer ' if answered else 'abstain'} {ev.confidence:.2f} {row['question']}"
+              f"  -> {s.text[:90] if s else None}")
+    embedder.save()
+    print(f"Lyushkov: answer accuracy {hits}/{n_ans} = {hits / n_ans:.3f}; abstained on unanswerable "
+          f"{abst_un}/{n_un}; false abstention {abst_ans}/{n_ans} = {abst_ans / n_ans:.3f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--squad", type=Path, required=True, help="folder of the SQuAD development files")
+    ap.add_argument("--lyushkov", type=Path, help="lyushkov_qa.jsonl (reported, never fitted on)")
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
+    ap.add_argument("--work", type=Path, required=True, help="scratch folder for indexes and the embedding cache")
+    ap.add_argument("--counts", type=int, nargs=3, default=(500, 250, 250), metavar=("ANSWERABLE", "SILENT", "OFF"))
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--tau", type=float, help="abstention threshold (default: chosen on fold A by --withhold)")
+    ap.add_argument("--withhold", type=float, default=0.05,
+                    help="share of correct answers (fold A) the chosen threshold may withhold")
+    ap.add_argument("--current", action="store_true", help="validate the constants in rag/calibration.py as they are")
+    args = ap.parse_args()
+    embedder = CachingEmbedder(args.work / "embeddings.npz")
+    articles, questions = load_squad(args.squad)
+    fold_a, fold_b = folds(list(articles))
+    world_a = build_world("fold-a", fold_a, fold_b, articles, questions, args.corpus, args.work, embedder, args.counts)
+    world_b = build_world("fold-b", fold_b, fold_a, articles, questions, args.corpus, args.work, embedder,
+                          args.counts, seed=1)
+    items_a, items_b = collect(world_a), collect(world_b)
+    embedder.save()
+    if args.current:
+        ranker, conf = cal.RANKER, cal.CONFIDENCE
+    else:
+        ranker = fit_ranker(items_a, args.l2)
+        conf = cal.fit_logistic(*confidence_rows(items_a, ranker), l2=args.l2)
+    print("RANKER =", ranker, dict(zip(cal.SENTENCE_FEATURES, np.round(ranker.coef, 3), strict=True)))
+    print("CONFIDENCE =", conf, dict(zip(cal.CONFIDENCE_FEATURES, np.round(conf.coef, 3), strict=True)))
+    tau = args.tau if args.tau is not None else (
+        cal.ABSTAIN_BELOW if args.current else choose_threshold(items_a, ranker, conf, args.withhold))
+    print(f"ABSTAIN_BELOW = {tau:.3f}")
+    report("fit (fold A)", items_a, ranker, conf, tau)
+    report("validation (fold B)", items_b, ranker, conf, tau)
+    if args.lyushkov:
+        lyushkov(args.lyushkov, args.corpus, args.work, embedder, ranker, conf, tau)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+#!/usr/bin/env python
+"""Fit the claim-support model of rag/claims.py (``SUPPORT``) on synthetic claims, and validate it.
+
+    .venv/bin/python scripts/calibrate_claims.py --squad ../shared/eval/squad --corpus corpus --work /tmp/rag-calib
+
+Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, validate on fold B):
+
+* ``excerpt`` (supported): a run of 30-90% of the words of an indexed sentence, a few words dropped;
+* ``restated`` (supported): a question with its wh-phrase replaced by its gold answer, e.g.
+  "Which NFL team represented the AFC?" → "Denver Broncos represented the AFC" (SQuAD questions
+  re-word their sentence, so these behave like paraphrases);
+* ``removed`` (not supported): an excerpt of a sentence from a paragraph removed from the index:
+  on topic, but the corpus does not say it;
+* ``offtopic`` (not supported): an excerpt of a sentence of the other fold's articles;
+* ``chimera`` (not supported): the start of an indexed sentence joined to the end of an
+  off-topic one ("Lyushkov was" + "a famous violinist").
+
+A claim counts as supported when its best-scored sentence is its source sentence and scores at
+least ``SUPPORTED_FROM``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _devdata import CachingEmbedder, World, build_world, dropped, folds, load_squad, slug  # noqa: E402
+
+from rag import calibration as cal  # noqa: E402
+from rag import claims  # noqa: E402
+from rag.calibration import corpus_stats  # noqa: E402
+from rag.chunking import split_prose  # noqa: E402
+
+_WH = re.compile(r"^(?:in |on |at |by |during |from |to |for |of )?(?:what|which|who|whom|whose|when|where|how many|"
+                 r"how much)\b(?:\s+(?:year|day|month|date|team|type|kind|percentage|number|amount)\b)?"
+                 r"(?:\s+(?:did|does|do|was|were|is|are|has|had|have)\b)?", re.IGNORECASE)
+
+
+@dataclass
+class Claim:
+    text: str
+    kind: str
+    source: tuple[str, int, int] | None  # (doc_id, start, end) of a sentence that states it
+
+
+def excerpt(rng: random.Random, sentence: str) -> str | None:
+    words = sentence.split()
+    if len(words) < 6:
+        return None
+    n = max(4, int(len(words) * rng.uniform(0.3, 0.9)))
+    start = rng.randint(0, len(words) - n)
+    part = words[start:start + n]
+    for _ in range(rng.randint(0, 2)):
+        if len(part) > 4:
+            part.pop(rng.randrange(1, len(part) - 1))
+    return " ".join(part)
+
+
+def sentences_of(paragraph: str) -> list[str]:
+    return [paragraph[s:e] for s, e in split_prose(paragraph, 0, len(paragraph))]
+
+
+def make_claims(world: World, other: list[str], articles: dict[str, list[str]], questions: list[dict],
+                n: int, seed: int) -> list[Claim]:
+    rng = random.Random(seed)
+    index = world.retriever.index
+    titles = set(world.articles)
+    indexed = [i for i, s in enumerate(index.sentences)
+               if s.kind == "text" and s.doc_id in {slug(t) for t in titles} and len(s.text.split()) >= 6]
+    out: list[Claim] = []
+    for i in rng.sample(indexed, min(n, len(indexed))):
+        s = index.sentences[i]
+        text = excerpt(rng, s.text)
+        if text:
+            out.append(Claim(text, "excerpt", (s.doc_id, s.start, s.end)))
+    restated = []
+    for q in questions:
+        if q["title"] in titles and not dropped(q["title"], q["paragraph_index"]):
+            m = _WH.match(q["question"].strip())
+            if m:
+                restated.append((q, m))
+    for q, m in rng.sample(restated, min(n, len(restated))):
+        a = q["answers"][0]
+        text = (a["text"] + " " + q["question"].strip()[m.end():].strip()).rstrip("?").strip()
+        out.append(Claim(text, "restated", ("answer", q["id"], 0)))
+        world_answers[q["id"]] = (slug(q["title"]), a["text"])
+    removed = [s for t in titles for p, para in enumerate(articles[t]) if dropped(t, p) for s in sentences_of(para)]
+    off = [s for t in other for para in articles[t] for s in sentences_of(para)]
+    for kind, pool in (("removed", removed), ("offtopic", off)):
+        for s in rng.sample(pool, min(n, len(pool))):
+            text = excerpt(rng, s)
+            if text:
+                out.append(Claim(text, kind, None))
+    for i in rng.sample(indexed, min(n, len(indexed))):
+        head = index.sentences[i].text.split()
+        tail = rng.choice(off).split()
+        if len(tail) >= 6:
+            cut = max(2, len(head) // 3)
+            out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
+    return out
+
+
+world_answers: dict[str, tuple[str, str]] = {}
+
+
+def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, np.ndarray, bool]]:
+    """Per claim: candidate features, which candidates state it, and whether it is matched verbatim."""
+    retriever = world.retriever
+    index = retriever.index
+    stats = corpus_stats(index)
+    rows = []
+    for c in items:
+        verbatim = bool(claims.verbatim_spans(index, c.text, 1))
+        query = retriever.prepare(c.text)
+        sids = claims.candidate_sentences(retriever, query.vector, query.tokens)
+        feats = claims.claim_features(index, stats, query.tokens, query.vector, sids)
+        if c.source is None:
+            labels = np.zeros(len(sids), dtype=bool)
+        elif c.source[0] == "answer":
+            doc_id, answer = world_answers[c.source[1]]
+            labels = np.array([index.sentences[s].doc_id == doc_id and answer in index.sentences[s].text
+                               for s in sids.tolist()], dtype=bool)
+        else:
+            doc_id, start, end = c.source
+            labels = np.array([index.sentences[s].doc_id == doc_id and index.sentences[s].start == start
+                               for s in sids.tolist()], dtype=bool)
+        rows.append((c, feats, labels, verbatim))
+    return rows
+
+
+def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
+    """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
+    out = {}
+    for kind in ("excerpt", "restated", "removed", "offtopic", "chimera"):
+        sel = [r for r in rows if r[0].kind == kind and len(r[1])]
+        ok = 0
+        for c, feats, labels, verbatim in sel:
+            p = model.proba(feats)
+            j = int(np.argmax(p))
+            supported = verbatim or p[j] >= threshold
+            ok += (supported and bool(labels[j])) if c.source else (not supported)
+        out[kind] = ok / max(1, len(sel))
+    return out
+
+
+def choose_threshold(rows: list, model: cal.Logistic) -> float:
+    """The threshold that maximises the mean of the supported-kind and unsupported-kind success rates."""
+    def balanced(t: float) -> float:
+        o = outcomes(rows, model, t)
+        return (o["excerpt"] + o["restated"]) / 2 + (o["removed"] + o["offtopic"] + o["chimera"]) / 3
+    return max(np.arange(0.2, 0.81, 0.05).round(2).tolist(), key=balanced)
+
+
+def evaluate(name: str, rows: list, model: cal.Logistic, threshold: float) -> None:
+    print(f"== {name}: supported at >= {threshold}")
+    for kind in ("excerpt", "restated", "removed", "offtopic", "chimera"):
+        sel = [r for r in rows if r[0].kind == kind and len(r[1])]
+        if not sel:
+            continue
+        ok = 0
+        for c, feats, labels, verbatim in sel:
+            p = model.proba(feats)
+            j = int(np.argmax(p))
+            supported = verbatim or p[j] >= threshold
+            ok += (supported and bool(labels[j])) if c.source else (not supported)
+        goal = "supported at the right sentence" if sel[0][0].source else "not supported"
+        print(f"  {kind:9s} n={len(sel):4d}  {goal}: {ok / len(sel):.3f}  (verbatim {sum(r[3] for r in sel)})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--squad", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("-n", type=int, default=300, help="claims of each kind per fold")
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--threshold", type=float, help="support threshold (default: chosen on fold A)")
+    ap.add_argument("--current", action="store_true", help="validate the constants in rag/claims.py as they are")
+    args = ap.parse_args()
+    embedder = CachingEmbedder(args.work / "embeddings.npz")
+    articles, questions = load_squad(args.squad)
+    fold_a, fold_b = folds(list(articles))
+    counts = (0, 0, 0)
+    world_a = build_world("fold-a", fold_a, fold_b, articles, questions, args.corpus, args.work, embedder, counts)
+    world_b = build_world("fold-b", fold_b, fold_a, articles, questions, args.corpus, args.work, embedder, counts)
+    rows_a = collect(world_a, make_claims(world_a, fold_b, articles, questions, args.n, 0))
+    rows_b = collect(world_b, make_claims(world_b, fold_a, articles, questions, args.n, 1))
+    embedder.save()
+    if args.current:
+        model, threshold = claims.SUPPORT, claims.SUPPORTED_FROM
+    else:
+        fit = [r for r in rows_a if len(r[1])]
+        model = cal.fit_logistic(np.vstack([r[1] for r in fit]), np.concatenate([r[2] for r in fit]).astype(float),
+                                 l2=args.l2)
+        threshold = args.threshold if args.threshold is not None else choose_threshold(rows_a, model)
+    print("SUPPORTED_FROM =", threshold)
+    print("SUPPORT =", model, dict(zip(claims.CLAIM_FEATURES, np.round(model.coef, 3), strict=True)))
+    evaluate("fit (fold A)", rows_a, model, threshold)
+    evaluate("validation (fold B)", rows_b, model, threshold)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
