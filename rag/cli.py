@@ -163,18 +163,24 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from rag.ingest import add_paths
+    from rag.service import write_lock
 
-    added = add_paths(_settings(args).corpus_dir, args.paths)
-    print(f"added {len(added)} document(s): {', '.join(added)}")
-    return _rebuild(args)
+    settings = _settings(args)
+    with write_lock(settings.index_dir):  # the corpus change and its build, as one writer
+        added = add_paths(settings.corpus_dir, args.paths)
+        print(f"added {len(added)} document(s): {', '.join(added)}")
+        return _rebuild(args)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from rag.ingest import remove_documents
+    from rag.service import write_lock
 
-    removed = remove_documents(_settings(args).corpus_dir, args.doc_ids)
-    print(f"removed {len(removed)} document(s): {', '.join(removed)}")
-    return _rebuild(args)
+    settings = _settings(args)
+    with write_lock(settings.index_dir):
+        removed = remove_documents(settings.corpus_dir, args.doc_ids)
+        print(f"removed {len(removed)} document(s): {', '.join(removed)}")
+        return _rebuild(args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EmbedderName = Literal["auto", "onnx", "sentence-transformers", "fake"]
+Keys = Annotated[tuple[SecretStr, ...], NoDecode]
+
+MIN_KEY_CHARS = 16
+_KEY = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|sec|s|minute|min|m|hour|h)\s*$", re.IGNORECASE)
+_PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """``"20/second"`` → (20, 1.0); ``"600/minute"`` → (600, 60.0). Raises ValueError otherwise."""
+    m = _RATE.match(text)
+    if not m or not 1 <= int(m.group(1)) <= 1_000_000:
+        raise ValueError(f"{text!r} is not a rate: use N/second, N/minute or N/hour with 1 <= N <= 1000000")
+    return int(m.group(1)), _PERIODS[m.group(2).lower()]
 
 
 class Settings(BaseSettings):
     """Everything configurable, with safe defaults; e.g. ``RAG_INDEX_DIR=/srv/index``."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", hide_input_in_errors=True)  # keys stay secret
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
@@ -30,14 +45,30 @@ class Settings(BaseSettings):
 
     # Retrieval
     candidates: int = Field(100, ge=1, le=10_000, description="candidates per retriever before fusion")
-    max_k: int = Field(50, ge=1, le=1000)
-    max_query_chars: int = Field(1000, ge=1, le=100_000)
+    max_k: int = Field(50, ge=1, le=1000, description="largest k (results) a request may ask for")
+    max_query_chars: int = Field(1000, ge=1, le=100_000, description="longest query, question or claim")
 
     # Serving
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024**2, description="body limit of query routes")
     keep_generations: int = Field(3, ge=1, le=100)
+    gc_grace_seconds: float = Field(300.0, ge=0, le=7 * 86400,
+                                    description="an old generation is deleted only this long after it was replaced")
+
+    # Hardening (SECURITY.md): keys, rate limit and limits. Keys are comma-separated in the environment.
+    read_keys: Keys = Field((), description="when set, /v1 reads need one of these (or an admin key)")
+    admin_keys: Keys = Field((), description="keys allowed to write documents; writes are off without one")
+    rate_limit: str | None = Field(None, description="per key (or client address): N/second, N/minute or N/hour")
+    request_timeout: float = Field(10.0, gt=0, le=600, description="a query taking longer gives 503/504")
+    write_timeout: float = Field(300.0, gt=0, le=86_400, description="longest wait for a document write")
+    max_pending: int = Field(64, ge=1, le=10_000, description="queries waiting for a worker before 503")
+    max_context_chars: int = Field(20_000, ge=200, le=1_000_000, description="largest /v1/context budget")
+    max_documents_per_request: int = Field(100, ge=1, le=10_000, description="doc_ids in a filter or an upload")
+    max_document_bytes: int = Field(10 * 1024**2, ge=1024, le=1024**3, description="largest document (UTF-8)")
+    max_upload_bytes: int = Field(16 * 1024**2, ge=1024, le=2 * 1024**3, description="body limit of writes")
+    reload_interval: float = Field(1.0, ge=0, le=3600, description="seconds between checks for a new generation "
+                                   "(0: never)")
 
     @field_validator("corpus_dir", "index_dir")
     @classmethod
@@ -45,3 +76,39 @@ class Settings(BaseSettings):
         if not str(value).strip():
             raise ValueError("must not be empty")
         return value
+
+    @field_validator("read_keys", "admin_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("read_keys", "admin_keys")
+    @classmethod
+    def _strong_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for key in keys:  # never echo the key itself in the error
+            secret = key.get_secret_value()
+            if len(secret) < MIN_KEY_CHARS or not _KEY.match(secret):
+                raise ValueError(f"every key needs at least {MIN_KEY_CHARS} characters from A-Z a-z 0-9 . _ ~ + / = -"
+                                 " (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return keys
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() in {"off", "none"}:
+            return None
+        parse_rate(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _consistent_limits(self) -> Settings:
+        if self.max_upload_bytes < self.max_document_bytes:
+            raise ValueError("max_upload_bytes must be at least max_document_bytes")
+        return self
+
+    @property
+    def rate(self) -> tuple[int, float] | None:
+        """The rate limit as (requests, per seconds), or None when off."""
+        return parse_rate(self.rate_limit) if self.rate_limit else None

@@ -9,8 +9,9 @@ Layout::
 
 Nothing is pickled: vectors live in FAISS files (exact ``IndexFlatIP`` for small corpora, IVF for
 large ones, see rag.ann; type and parameters recorded under ``dense`` in the manifest) and are
-memory-mapped on load, BM25 in .npy arrays (``allow_pickle=False``) and JSON, records in JSON Lines. ``manifest.json`` records the format, model, chunker settings,
-per-document hashes and per-file checksums, and loading verifies all of them.
+memory-mapped on load, BM25 in .npy arrays (``allow_pickle=False``) and JSON, records in JSON
+Lines. ``manifest.json`` records the format, model, chunker settings, per-document hashes and
+per-file checksums, and loading verifies all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,6 +199,7 @@ def build_index(
     previous: Index | None = None,
     progress: Callable[[str], None] | None = None,
     keep_generations: int = 3,
+    gc_grace_seconds: float = 0.0,
 ) -> Path:
     """Chunk, embed and index ``documents`` into a new generation; return its folder.
 
@@ -312,7 +315,7 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     set_current(index_dir, name)
-    collect_garbage(index_dir, keep=keep_generations)
+    collect_garbage(index_dir, keep=keep_generations, grace_seconds=gc_grace_seconds)
     say(f"built generation {name}: {len(documents)} documents, {len(chunks)} chunks, {len(sentences)} sentences")
     return final
 
@@ -348,14 +351,28 @@ def current_generation(index_dir: Path) -> Path | None:
     return index_dir / "generations" / name
 
 
-def collect_garbage(index_dir: Path, keep: int = 3) -> None:
-    """Remove all but the newest ``keep`` generations (never the current one) and stale temp folders."""
+def collect_garbage(index_dir: Path, keep: int = 3, grace_seconds: float = 0.0) -> list[str]:
+    """Remove all but the newest ``keep`` generations, never the current one, nor one replaced
+    less than ``grace_seconds`` ago (so recent citations still resolve); return the names removed."""
     generations = index_dir / "generations"
+    if not generations.is_dir():
+        return []
     current = current_generation(index_dir)
     names = sorted((p for p in generations.iterdir() if p.is_dir() and p.name[:1].isdigit()), key=lambda p: p.name)
-    for old in names[:-keep]:
-        if current is None or old.name != current.name:
-            shutil.rmtree(old, ignore_errors=True)
+    now = time.time()
+    removed = []
+    for old, successor in zip(names[:-keep], names[1:], strict=False):
+        if current is not None and old.name == current.name:
+            continue
+        try:
+            replaced_at = (successor / "manifest.json").stat().st_mtime
+        except OSError:
+            replaced_at = now
+        if now - replaced_at < grace_seconds:
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old.name)
+    return removed
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:

@@ -119,7 +119,8 @@ def test_flipped_byte_is_detected(built_settings: Settings, name: str) -> None:
 
 
 def test_old_generations_are_collected(tmp_path: Path, corpus_dir: Path) -> None:
-    settings = Settings(embedder="fake", corpus_dir=corpus_dir, index_dir=tmp_path / "ix", keep_generations=2)
+    settings = Settings(embedder="fake", corpus_dir=corpus_dir, index_dir=tmp_path / "ix", keep_generations=2,
+                        gc_grace_seconds=0)
     for i in range(4):
         write_corpus(corpus_dir, {f"d{i}.txt": f"Document number {i}."})
         build(settings)
