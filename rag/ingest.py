@@ -10,9 +10,10 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rag.errors import DocumentError, NotFoundError
-from rag.loading import SUPPORTED_SUFFIXES, corpus_files, load_corpus, load_path
+from rag.loading import DOC_ID_RE, SUPPORTED_SUFFIXES, corpus_files, load_corpus, load_path
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -95,3 +96,37 @@ def remove_documents(corpus_dir: Path, doc_ids: Sequence[str]) -> list[str]:
         else:
             source.unlink()
     return sorted(wanted)
+
+
+# -- one document at a time (the HTTP API) -----------------------------------------------------
+API_FOLDER = "api"  # documents written through the API: <corpus>/api/<doc_id>.jsonl, one line each
+Snapshot = dict[Path, bytes | None]
+
+
+def record_path(corpus_dir: Path, doc_id: str) -> Path:
+    """Where the API keeps a document: a one-line .jsonl file, so url and metadata survive rebuilds."""
+    if not DOC_ID_RE.match(doc_id):  # never a path: no '/', no '..', no leading '.'
+        raise DocumentError(f"invalid doc_id {doc_id!r}")
+    return corpus_dir / API_FOLDER / f"{doc_id}.jsonl"
+
+
+def write_record(corpus_dir: Path, record: dict[str, Any]) -> Path:
+    """Write ``{"doc_id", "title", "text", "format", "url", "metadata"}`` atomically; return the file."""
+    path = record_path(corpus_dir, record["doc_id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    _atomic_write(path, line.encode("utf-8"))
+    return path
+
+
+def snapshot(paths: Sequence[Path]) -> Snapshot:
+    """The current bytes of some corpus files (None: absent), to put back with ``restore``."""
+    return {p: (p.read_bytes() if p.is_file() else None) for p in paths}
+
+
+def restore(saved: Snapshot) -> None:
+    for path, data in saved.items():
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            _atomic_write(path, data)

@@ -486,3 +486,18 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
         chunk_bm25=chunk_bm25,
         sentence_bm25=sentence_bm25,
     )
+
+
+def load_documents(index_dir: Path, name: str) -> dict[str, Document]:
+    """Only the documents of generation ``name`` (checksum verified), e.g. to resolve an older citation."""
+    path = index_dir / "generations" / name
+    if not name[:1].isdigit() or "/" in name or not (path / "manifest.json").is_file():
+        raise IndexError_(f"no generation {name!r} in {index_dir}: it never existed or was collected")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+        expected = (manifest.get("files") or {}).get("documents.jsonl")
+        if expected is None or _sha256_file(path / "documents.jsonl") != expected:
+            raise IndexError_(f"generation {name} is corrupted: its documents fail their checksum")
+        return {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(path / "documents.jsonl")}
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise IndexError_(f"generation {name} cannot be read ({type(exc).__name__})") from exc

@@ -12,7 +12,9 @@ from starlette.routing import BaseRoute
 from rag import __version__
 from rag.api import routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
+from rag.api.limits import openapi
 from rag.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from rag.api.security import AccessMiddleware, KeyRing, RateLimiter
 from rag.api.state import ServiceState
 from rag.config import Settings
 
@@ -26,6 +28,10 @@ Unicode code-point offsets into the document's stored text, with `text == docume
 `GET /v1/documents/{doc_id}/span?start=S&end=E` resolves any of them back to the source.
 
 Errors always have the body `{"error": {"code", "message", "details"}}`.
+
+Reads under `/v1/` are open unless the server has read keys; document writes need an admin key
+(`Authorization: Bearer <key>`). Every response that used the index names its generation in
+`index_version`. Limits, rate limiting and the threat model: SECURITY.md.
 """
 
 
@@ -35,8 +41,11 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        state.start_loading()
-        yield
+        state.start()
+        try:
+            yield
+        finally:
+            await state.stop()
 
     app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.rag = state
@@ -49,7 +58,14 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         """Routes with their full path template (newer FastAPI wraps included routers)."""
         return [r for r in app.router.routes if hasattr(r, "path")] + [r for x in routers for r in x.routes]
 
-    # Added last = outermost: observe everything, including 413s from the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.openapi = lambda: openapi(app, settings)  # type: ignore[method-assign]  # limits and auth in force
+
+    # Added last = outermost: observe everything (429s, 401s, 413s included); limit and authenticate
+    # before any body is read.
+    keys = KeyRing([k.get_secret_value() for k in settings.read_keys],
+                   [k.get_secret_value() for k in settings.admin_keys])
+    limiter = RateLimiter(*settings.rate) if settings.rate else None
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
     app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)
     return app

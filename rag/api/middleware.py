@@ -20,31 +20,41 @@ log = logging.getLogger("rag.api")
 UNMATCHED = "<unmatched>"
 
 
-class BodyLimitMiddleware:
-    """Reject bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading."""
+def is_document_write(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return scope.get("method") in ("POST", "PUT") and (path == "/v1/documents" or path.startswith("/v1/documents/"))
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Reject bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading.
+
+    Document writes (POST/PUT under /v1/documents) have their own, larger ``upload_bytes``.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes or max_bytes
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(413, "payload_too_large",
-                                  f"request body is larger than {self.max_bytes} bytes: send a smaller body",
-                                  {"limit_bytes": self.max_bytes}, {"Connection": "close"})
+                                  f"request body is larger than {limit} bytes: send a smaller body",
+                                  {"limit_bytes": limit}, {"Connection": "close"})
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if is_document_write(scope) else self.max_bytes
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = True
             if too_large:
-                await self._too_large(scope, receive, send)
+                await self._too_large(limit, scope, receive, send)
                 return
         # Read the (small) body now, counting bytes as they stream in, then replay it to the app.
         parts: list[bytes] = []
@@ -55,8 +65,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if size > limit:
+                await self._too_large(limit, scope, receive, send)
                 return
             parts.append(chunk)
             if not message.get("more_body", False):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends
 
 from rag.api.deps import RetrieverDep, StateDep, errors, require_json
+from rag.api.limits import enforce
 from rag.api.schemas import (
     AskRequest,
     AskResponse,
@@ -17,46 +19,100 @@ from rag.api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from rag.documents import to_dict
+from rag.documents import Document, to_dict
+from rag.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["query"], dependencies=[Depends(require_json)],
-                   responses=errors(413, 415, 422, 503))
+                   responses=errors(401, 403, 413, 415, 422, 429, 503, 504))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: booleans only equal booleans; 2 equals 2.0."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def filter_documents(documents: Mapping[str, Document], doc_ids: list[str] | None,
+                     metadata: dict[str, Any] | None) -> list[str] | None:
+    """The documents to search: ``doc_ids`` (404 for unknown ones) narrowed to the metadata matches."""
+    if doc_ids is not None:
+        unknown = sorted({d for d in doc_ids if d not in documents})
+        if unknown:
+            raise NotFoundError(f"unknown doc_ids: {', '.join(unknown)}: GET /v1/documents lists the ids")
+    if not metadata:
+        return doc_ids
+    pool = doc_ids if doc_ids is not None else sorted(documents)
+    return [d for d in pool if all(k in documents[d].metadata and _same(documents[d].metadata[k], v)
+                                   for k, v in metadata.items())]
+
+
+def with_metadata(data: Any, documents: Mapping[str, Document]) -> Any:
+    """Add each document's ``url`` and ``metadata`` to the passages and citations in a response."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+            doc = documents.get(item["doc_id"]) if isinstance(item.get("doc_id"), str) else None
+            if doc is None:
+                continue
+            if "label" in item and "section" in item:  # a citation
+                item["url"], item["metadata"] = doc.url, doc.metadata
+            if "chunk_id" in item:  # a passage
+                item["url"], item["metadata"] = doc.url, doc.metadata
+    return data
 
 
 @router.post("/search", response_model=SearchResponse, responses=errors(404))
-async def search(body: SearchRequest, state: StateDep,
-                 retriever: RetrieverDep) -> Any:
+async def search(body: SearchRequest, state: StateDep, retriever: RetrieverDep) -> Any:
     """The passages that bear on a query, best first, each with highlights and a resolvable citation.
 
-    Unknown `doc_ids` give 404. Offsets are Unicode code points into the document text.
+    `doc_ids` and `metadata` (equality on every pair) narrow the search; unknown `doc_ids` give 404.
+    Offsets are Unicode code points into the document text.
     """
-    result = await state.run(retriever.search, body.query, k=body.k, mode=body.mode, doc_ids=body.doc_ids)
-    return {"query": body.query, "mode": body.mode, "index_version": retriever.index.version,
-            "took_ms": round(result.took_ms, 3), "results": to_dict(result.passages)}
+    values = enforce(body, state.settings)
+    index = retriever.index
+    doc_ids = filter_documents(index.documents, values["doc_ids"], values["metadata"])
+    passages: list[Any] = []
+    took_ms = 0.0
+    if doc_ids is None or doc_ids:
+        result = await state.run(retriever.search, values["query"], k=values["k"], mode=values["mode"],
+                                 doc_ids=doc_ids)
+        passages, took_ms = to_dict(result.passages), result.took_ms
+    return {"query": body.query, "mode": body.mode, "index_version": index.version,
+            "took_ms": round(took_ms, 3), "results": with_metadata(passages, index.documents)}
 
 
 @router.post("/ask", response_model=AskResponse)
-async def ask(body: AskRequest, state: StateDep,
-              retriever: RetrieverDep) -> Any:
+async def ask(body: AskRequest, state: StateDep, retriever: RetrieverDep) -> Any:
     """An extractive answer with its cited span, or `answerable: false` when the corpus does not say."""
     from rag.answering import ask as answer
 
-    return to_dict(await state.run(answer, retriever, body.question, k=body.k))
+    values = enforce(body, state.settings)
+    result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"]))
+    return with_metadata(result, retriever.index.documents)
 
 
 @router.post("/locate", response_model=LocateResponse)
-async def locate(body: LocateRequest, state: StateDep,
-                 retriever: RetrieverDep) -> Any:
+async def locate(body: LocateRequest, state: StateDep, retriever: RetrieverDep) -> Any:
     """Where the corpus states a claim (exact, normalized or paraphrase), with conflicting details."""
     from rag.answering import locate as find
 
-    return to_dict(await state.run(find, retriever, body.claim, k=body.k))
+    values = enforce(body, state.settings)
+    result = to_dict(await state.run(find, retriever, values["claim"], k=values["k"]))
+    return with_metadata(result, retriever.index.documents)
 
 
 @router.post("/context", response_model=ContextResponse)
-async def context(body: ContextRequest, state: StateDep,
-                  retriever: RetrieverDep) -> Any:
+async def context(body: ContextRequest, state: StateDep, retriever: RetrieverDep) -> Any:
     """Numbered, cited context for prompting a language model, within `max_chars`."""
     from rag.answering import build_context
 
-    return to_dict(await state.run(build_context, retriever, body.question, max_chars=body.max_chars))
+    values = enforce(body, state.settings)
+    result = to_dict(await state.run(build_context, retriever, values["question"], max_chars=values["max_chars"]))
+    return with_metadata(result, retriever.index.documents)

@@ -4,14 +4,50 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-MAX_TEXT = 1000
-MAX_K = 50
+# Ceilings: the largest values the settings may allow. The limits in force come from the settings
+# (rag.api.limits checks them and writes them into the OpenAPI schema).
+MAX_TEXT = 100_000
+MAX_K = 1000
+MAX_CONTEXT = 1_000_000
+MAX_DOC_IDS = 10_000
+MAX_METADATA_PAIRS = 32
+SAFE_INT = 2**53  # integers JSON parsers everywhere agree on
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-K = Annotated[int, Field(ge=1, le=MAX_K, description="number of results (1-50)")]
+K = Annotated[int, Field(ge=1, le=MAX_K, description="number of results (1 to the server's max_k, default 50)")]
 Mode = Literal["hybrid", "dense", "lexical"]
+DocId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = Annotated[str, StringConstraints(max_length=1000)] | Annotated[int, Field(ge=-SAFE_INT, le=SAFE_INT)] \
+    | Annotated[float, Field(allow_inf_nan=False)] | bool | None
+
+
+def first_surrogate(value: Any, path: str = "") -> str | None:
+    """Where a lone surrogate (not encodable as UTF-8) hides in parsed JSON, if anywhere."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where or "body"
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), k) for k in item)
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
+def no_surrogates(data: Any) -> Any:
+    """Refuse lone surrogates (e.g. ``"\\ud800"``): they are not Unicode text and cannot be stored or returned."""
+    where = first_surrogate(data)
+    if where is not None:
+        raise ValueError(f"{where}: contains a lone surrogate (invalid Unicode); send valid UTF-8 text")
+    return data
 
 _SECTION = ["Disappearance and death"]
 _TAKEOKA = ("However in 1979, Yutaka Takeoka, who was a young intelligence officer and Lyushkov's handler at the end "
@@ -38,6 +74,11 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        return no_surrogates(data)
+
 
 # -- requests ------------------------------------------------------------------------------------
 class SearchRequest(Request):
@@ -46,10 +87,13 @@ class SearchRequest(Request):
         {"query": "Lyushkov defection to Japan", "k": 3, "mode": "lexical", "doc_ids": ["genrikh_lyushkov"]},
     ]})
 
-    query: Text = Field(description="the question or keywords (1-1000 characters after stripping)")
+    query: Text = Field(description="the question or keywords (1 to max_query_chars characters after stripping)")
     k: K = 5
     mode: Mode = Field("hybrid", description="hybrid (default), dense (embeddings only) or lexical (BM25 only)")
-    doc_ids: list[str] | None = Field(None, description="search only these documents")
+    doc_ids: list[DocId] | None = Field(None, max_length=MAX_DOC_IDS, description="search only these documents")
+    metadata: dict[MetaKey, MetaValue] | None = Field(
+        None, max_length=MAX_METADATA_PAIRS,
+        description="search only documents whose metadata has all these key/value pairs (combined with doc_ids)")
 
 
 class AskRequest(Request):
@@ -72,7 +116,8 @@ class ContextRequest(Request):
         "examples": [{"question": "Why did Lyushkov defect?", "max_chars": 2000}]})
 
     question: Text
-    max_chars: int = Field(4000, ge=200, le=100_000, description="size budget of the context (200-100000)")
+    max_chars: int = Field(4000, ge=200, le=MAX_CONTEXT,
+                           description="size budget of the context (200 to the server's max_context_chars)")
 
 
 # -- shared pieces -------------------------------------------------------------------------------
@@ -86,6 +131,7 @@ class Citation(BaseModel):
     end: int
     label: str = Field(description="human-readable reference, e.g. 'Genrikh Lyushkov § Defection'")
     url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="the document's custom fields")
 
 
 class Highlight(BaseModel):
@@ -109,6 +155,8 @@ class Passage(BaseModel):
     text: str = Field(description="exactly document.text[start:end]")
     highlights: list[Highlight]
     citation: Citation
+    url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="the document's custom fields")
 
 
 class SearchResponse(BaseModel):
@@ -195,6 +243,7 @@ class DocumentSummary(BaseModel):
     title: str
     source: str
     url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
     sha256: str
     chars: int
     chunks: int

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import anyio
-import anyio.to_thread
 
 from rag.api.errors import ApiError
 from rag.api.metrics import Gauge, HttpMetrics
@@ -18,6 +18,7 @@ from rag.config import Settings
 from rag.errors import RagError
 
 if TYPE_CHECKING:
+    from rag.documents import Document
     from rag.embedding import Embedder
     from rag.retrieval import Retriever
     from rag.service import Engine
@@ -27,6 +28,8 @@ T = TypeVar("T")
 
 SEARCH_THREADS = 4  # concurrent CPU-bound searches; more only oversubscribes the cores
 WARM_UP_QUERY = "warm up the model"
+MAX_PENDING_WRITES = 16
+GC_EVERY_SECONDS = 60.0
 
 
 class ServiceState:
@@ -44,15 +47,44 @@ class ServiceState:
         self.load_seconds: float | None = None
         self.started_at = time.time()
         self._thread: threading.Thread | None = None
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._workers, self._writer = self._new_pools()
+        self._pending = 0  # queries submitted and not finished (including abandoned ones)
+        self._pending_writes = 0
+        self._count_lock = threading.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._failed_at: str | None = None  # the CURRENT pointer when loading last failed
+        self._last_gc = time.monotonic()
+        self.old_documents: dict[str, dict[str, Document]] = {}  # documents of recent generations, by name
 
     # -- loading -------------------------------------------------------------------------------
     def start_loading(self) -> None:
         """Start loading (once); /healthz answers meanwhile and /readyz says 503."""
-        self._limiter = anyio.CapacityLimiter(SEARCH_THREADS)
         if self._thread is None:
             self._thread = threading.Thread(target=self.load, name="rag-index-loader", daemon=True)
             self._thread.start()
+
+    def start(self) -> None:
+        """Load in the background and watch for new generations (call from the running event loop)."""
+        self.start_loading()
+        if self.settings.reload_interval > 0 and self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="rag-reload-watcher")
+
+    async def stop(self) -> None:
+        """Stop the watcher and the worker threads (running work finishes, queued work is dropped)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        workers, writer = self._workers, self._writer
+        self._workers, self._writer = self._new_pools()  # fresh ones, should the app be started again
+        workers.shutdown(wait=False, cancel_futures=True)
+        writer.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _new_pools() -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        return (ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="rag-query"),
+                ThreadPoolExecutor(1, thread_name_prefix="rag-write"))
 
     def load(self) -> None:
         """Load and verify the index, warm the model up, then switch to ready (or failed, with a reason)."""
@@ -64,10 +96,12 @@ class ServiceState:
             retriever = engine.load()  # verifies checksums and that the index matches the model
             retriever.search(WARM_UP_QUERY, k=1)  # loads the model and touches every index once
         except RagError as exc:
+            self._failed_at = self._current_name()
             self._fail(exc.code, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - reported through /readyz, traced in the log
             log.exception("loading the index failed")
+            self._failed_at = self._current_name()
             self._fail("load_failed", f"the index could not be loaded ({type(exc).__name__}): see the server log")
             return
         with self._lock:
@@ -107,9 +141,104 @@ class ServiceState:
         return getattr(self.engine, "last_error", None)
 
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run CPU-bound work on a worker thread so the event loop keeps answering."""
-        call = functools.partial(func, *args, **kwargs)
-        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+        """Run CPU-bound work on a worker thread so the event loop keeps answering.
+
+        At most ``max_pending`` queries wait or run at once (503 beyond); one that has not
+        finished within ``request_timeout`` gives 503 if it never started, else 504.
+        """
+        with self._count_lock:
+            if self._pending >= self.settings.max_pending + SEARCH_THREADS:
+                raise ApiError(503, "overloaded", "the server is busy: retry in a moment",
+                               {"pending": self._pending}, {"Retry-After": "1"})
+            self._pending += 1
+        future = self._workers.submit(functools.partial(func, *args, **kwargs))
+        future.add_done_callback(self._query_done)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.request_timeout)
+        except TimeoutError:
+            timeout = self.settings.request_timeout
+            if future.cancel():
+                raise ApiError(503, "overloaded", f"the request waited {timeout:g}s for a worker: retry in a moment",
+                               {"timeout_s": timeout}, {"Retry-After": "1"}) from None
+            raise ApiError(504, "timeout", f"the request took longer than {timeout:g}s: simplify it or retry",
+                           {"timeout_s": timeout}) from None
+
+    def _query_done(self, _future: Future[Any]) -> None:
+        with self._count_lock:
+            self._pending -= 1
+
+    async def write(self, func: Callable[..., T], *args: Any) -> T:
+        """Run a document write on the single writer thread (one at a time, in arrival order)."""
+        with self._count_lock:
+            if self._pending_writes >= MAX_PENDING_WRITES:
+                raise ApiError(503, "overloaded", "too many document writes are waiting: retry later",
+                               {"pending": self._pending_writes}, {"Retry-After": "5"})
+            self._pending_writes += 1
+        future = self._writer.submit(functools.partial(func, *args))
+        future.add_done_callback(self._write_done)
+        try:  # shield: a client that goes away does not undo a write that has started
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.settings.write_timeout)
+        except TimeoutError:
+            if future.cancel():
+                raise ApiError(503, "overloaded", "the write waited too long behind others: retry later",
+                               None, {"Retry-After": "5"}) from None
+            raise ApiError(504, "timeout", "the write is still running and will be published when done: check "
+                           "GET /v1/documents in a while") from None
+
+    def _write_done(self, _future: Future[Any]) -> None:
+        with self._count_lock:
+            self._pending_writes -= 1
+
+    # -- hot reload ----------------------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        from rag.store import current_generation
+
+        try:
+            path = current_generation(self.settings.index_dir)
+        except RagError:
+            return "corrupted"
+        return path.name if path is not None else None
+
+    def check(self) -> None:
+        """One watcher tick (worker thread): switch to a new generation, retry a failed load, collect garbage."""
+        engine = self.engine
+        if engine is not None:
+            if engine.refresh():
+                log.info("switched to index generation %s", engine.index.version)
+            if time.monotonic() - self._last_gc >= GC_EVERY_SECONDS:
+                self._last_gc = time.monotonic()
+                self._collect_garbage()
+        elif self.status == "failed" and self._current_name() != self._failed_at:
+            log.info("the index changed: loading it again")
+            with self._lock:
+                self.status, self.error_code, self.error_message = "loading", "not_ready", "loading index"
+            self.load()
+
+    def _collect_garbage(self) -> None:
+        from rag.service import write_lock
+        from rag.store import collect_garbage
+
+        try:
+            with write_lock(self.settings.index_dir, timeout=0):  # skip while someone writes
+                removed = collect_garbage(self.settings.index_dir, self.settings.keep_generations,
+                                          self.settings.gc_grace_seconds)
+        except RagError:
+            return
+        if removed:
+            log.info("removed old index generations: %s", ", ".join(removed))
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.settings.reload_interval)
+            if self.status == "loading":
+                continue
+            try:
+                await loop.run_in_executor(None, self.check)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the watcher must survive anything; the log has the trace
+                log.exception("checking for a new index generation failed")
 
     # -- metrics -------------------------------------------------------------------------------
     def gauges(self) -> list[Gauge]:
