@@ -178,7 +178,7 @@ def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[
     from rag.service import build, write_lock
 
     corpus = settings.corpus_dir
-    with write_lock(settings.index_dir, timeout=settings.write_timeout):
+    with write_lock(settings.index_dir, timeout=settings.write_timeout / 2):  # 503 before the 504
         documents, _ = load_corpus(corpus) if corpus.is_dir() else ([], [])
         sources = {d.doc_id: Path(d.source) for d in documents}
         if op == "create" and doc_id in sources:
