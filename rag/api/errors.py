@@ -95,6 +95,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     headers = dict(exc.headers) if exc.headers else None
+    if status == 400 and exc.detail == "There was an error parsing the body":  # e.g. JSON nested too deeply
+        details = [{"loc": ["body"], "msg": "unparsable JSON (nested too deeply?)", "type": "json_invalid"}]
+        return error_response(422, "invalid_request", "the body is not valid JSON (or is nested too deeply)", details)
     if status == 404:
         code, message = "not_found", f"no route for {request.method} {request.url.path}: see /docs for the API"
     elif status == 405:

@@ -35,11 +35,16 @@ def first_surrogate(value: Any, path: str = "") -> str | None:
             except UnicodeEncodeError:
                 return where or "body"
         elif isinstance(item, dict):
-            stack.extend((f"{where}.{k}" if where else str(k), k) for k in item)
-            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+            named = [(f"{where}.{_printable(k)}" if where else _printable(k), k, v) for k, v in item.items()]
+            stack.extend((name, k) for name, k, _ in named)
+            stack.extend((name, v) for name, _, v in named)
         elif isinstance(item, list):
             stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
     return None
+
+
+def _printable(key: Any) -> str:
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def no_surrogates(data: Any) -> Any:
