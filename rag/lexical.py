@@ -96,16 +96,18 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
-    def scores_and_coverage(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 scores, and the IDF-weighted share of the query's known tokens each text contains.
+    def scores_and_coverage(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 scores, the IDF-weighted share of the query's known tokens each text contains, and
+        how many distinct query tokens each text contains.
 
-        Tokens unknown to the index count in neither (so a query of unknown words covers nothing).
+        Tokens unknown to the index count in none (so a query of unknown words covers nothing).
         """
         known = self.known(query_tokens)
         total = np.zeros(self.size, dtype=np.float32)
         covered = np.zeros(self.size, dtype=np.float32)
+        matches = np.zeros(self.size, dtype=np.int32)
         if not known:
-            return total, covered
+            return total, covered, matches
         idf_sum = 0.0
         for token in known:
             per = np.asarray(self._retriever.get_scores([token]), dtype=np.float32)
@@ -114,5 +116,6 @@ class LexicalIndex:
             idf = float(np.log(1.0 + (self.size - df + 0.5) / (df + 0.5)))
             total += per
             covered += idf * present
+            matches += present
             idf_sum += idf
-        return total, (covered / idf_sum if idf_sum > 0 else covered)
+        return total, (covered / idf_sum if idf_sum > 0 else covered), matches

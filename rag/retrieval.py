@@ -31,11 +31,12 @@ from rag.store import Index
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 EXACT_LIMIT = 50_000  # below this many chunks every chunk is scored exactly
+BIGRAM_CACHE = 500_000  # sentences whose word pairs are remembered
 DENSE_ALL_LIMIT = 200_000  # below this many sentences a query's cosine with every sentence is computed once
 
-SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type")
+SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type", "bigrams")
 PASSAGE_FEATURES = ("chunk_dense", "chunk_lexical", "chunk_coverage", "best_sentence")
-_LEXICAL = {"lexical", "coverage", "context_lexical", "chunk_lexical", "chunk_coverage"}
+_LEXICAL = {"lexical", "coverage", "context_lexical", "bigrams", "chunk_lexical", "chunk_coverage"}
 _DENSE = {"dense", "context_dense", "chunk_dense"}
 
 
@@ -43,8 +44,8 @@ _DENSE = {"dense", "context_dense", "chunk_dense"}
 class Tuning:
     """Weights of ``SENTENCE_FEATURES`` (highlights) and ``PASSAGE_FEATURES`` (ranking)."""
 
-    sentence: tuple[float, ...] = (0.6, 0.02, 0.35, 0.02, 0.05, 0.05)
-    passage: tuple[float, ...] = (0.1, 0.0, 0.2, 0.5)
+    sentence: tuple[float, ...] = (0.6, 0.0, 0.2, 0.02, 0.05, 0.1, 0.2)
+    passage: tuple[float, ...] = (0.1, 0.02, 0.1, 0.5)
 
     def replace(self, **changes: Any) -> Tuning:
         return dataclasses.replace(self, **changes)
@@ -127,6 +128,7 @@ class Retriever:
         self._chunk_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         self._chunk_flat = np.fromiter((si for c in index.chunks for si in c.sentence_ids), dtype=np.int64,
                                        count=int(lengths.sum()))
+        self._bigrams: dict[int, frozenset[tuple[str, str]]] = {}
         self._has = {"date": np.array([bool(_HAS_DATE.search(s.text)) for s in sentences], dtype=bool),
                      "number": np.array([bool(_HAS_NUMBER.search(s.text)) for s in sentences], dtype=bool)}
 
@@ -140,8 +142,9 @@ class Retriever:
     def lexical(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(chunk BM25, chunk coverage, sentence BM25, sentence coverage); BM25 scaled to [0, 1]."""
         if "lexical" not in query.cache:
-            chunk_bm25, chunk_cov = self.index.chunk_bm25.scores_and_coverage(query.tokens)
-            sent_bm25, sent_cov = self.index.sentence_bm25.scores_and_coverage(query.tokens)
+            chunk_bm25, chunk_cov, _ = self.index.chunk_bm25.scores_and_coverage(query.tokens)
+            sent_bm25, sent_cov, matches = self.index.sentence_bm25.scores_and_coverage(query.tokens)
+            query.cache["sentence_matches"] = matches
             query.cache["lexical"] = (max_normalize(chunk_bm25), chunk_cov, max_normalize(sent_bm25), sent_cov)
         return query.cache["lexical"]
 
@@ -174,7 +177,32 @@ class Retriever:
         ctx_lex = (p_lex + n_lex) / count
         kind = answer_type(query.text)
         cue = self._has[kind][ids] if kind else np.zeros(len(ids), dtype=bool)
-        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue], axis=1).astype(np.float32)
+        bigrams = self._bigram_share(query, ids)
+        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue, bigrams],
+                        axis=1).astype(np.float32)
+
+    def _bigram_share(self, query: Query, ids: np.ndarray) -> np.ndarray:
+        """Share of the query's adjacent content-word pairs that a sentence also has adjacent.
+
+        Only sentences holding two or more query words can match, so only those are tokenized
+        (and remembered); "join the Cheka" in a question matches "joined the Cheka" in the text.
+        """
+        out = np.zeros(len(ids), dtype=np.float32)
+        pairs = set(zip(query.tokens, query.tokens[1:], strict=False))
+        matches = query.cache.get("sentence_matches")
+        if not pairs or matches is None:
+            return out
+        for j in np.flatnonzero(matches[ids] >= 2):
+            sid = int(ids[j])
+            found = self._bigrams.get(sid)
+            if found is None:
+                words = tokenize(self.index.sentences[sid].text)
+                found = frozenset(zip(words, words[1:], strict=False))
+                if len(self._bigrams) > BIGRAM_CACHE:
+                    self._bigrams.clear()
+                self._bigrams[sid] = found
+            out[j] = len(pairs & found) / len(pairs)
+        return out
 
     def sentence_scores(self, query: Query, sentence_ids: np.ndarray, lexical: np.ndarray | None = None) -> np.ndarray:
         """Evidence score of each sentence (headings score 0)."""

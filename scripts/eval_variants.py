@@ -50,10 +50,15 @@ def _bm25s_stopwords_only() -> frozenset[str]:
 # name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
 # "tuning" (Tuning fields), "template" (chunk, sentence embed-text functions), "fusion", "mode",
 # "stopwords" (a replacement for rag.lexical._stopwords).
-UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
+UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
+# The first fit (before the bigram feature existed), at 700-character chunks.
+FIT1 = {"sentence": (0.6, 0.02, 0.35, 0.02, 0.05, 0.05, 0.0), "passage": (0.1, 0.0, 0.2, 0.5)}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "untuned": {"tuning": UNTUNED},
+    "fit1": {"tuning": FIT1},
+    "fit1-chunk-700": {"tuning": FIT1, "settings": {"chunk_chars": 700}},
+    "no-bigrams": {"zero": ["bigrams"]},
     "no-context": {"zero": ["context_dense", "context_lexical"]},
     "no-answer-type": {"zero": ["answer_type"]},
     "no-coverage": {"zero": ["coverage", "chunk_coverage"]},
@@ -65,6 +70,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "lexical-mode": {"mode": "lexical"},
     "chunk-400": {"settings": {"chunk_chars": 400}},
     "chunk-500": {"settings": {"chunk_chars": 500}},
+    "chunk-700": {"settings": {"chunk_chars": 700}},
     "chunk-900": {"settings": {"chunk_chars": 900}},
     "overlap-0": {"settings": {"chunk_overlap": 0}},
     "overlap-2": {"settings": {"chunk_overlap": 2}},
@@ -142,11 +148,15 @@ def main() -> int:
     p.add_argument("--out", type=Path, help="append result rows to this JSONL file")
     p.add_argument("--limit", type=int, help="at most this many questions per reported set (spread evenly)")
     p.add_argument("--no-sentence-baseline", action="store_true", help="skip the baseline's sentence retrieval")
+    p.add_argument("--subsets", nargs="*", help="report only these sets (squad-fit, squad-val, lyushkov_qa)")
     args = p.parse_args()
 
     inner = get_embedder("sentence-transformers")
     embedder = inner if args.no_cache else CachedEmbedder(inner, args.cache)
     sets = _sets(args)
+    if args.subsets:
+        sets = [(full, [s for s in subsets if s.name in args.subsets]) for full, subsets in sets]
+        sets = [(full, subsets) for full, subsets in sets if subsets]
     if not args.no_cache:
         embedder.prefetch_queries([q.text for full, _ in sets for q in full.questions])
     rows: list[dict[str, Any]] = []
