@@ -114,7 +114,7 @@ def write_record(corpus_dir: Path, record: dict[str, Any]) -> Path:
     """Write ``{"doc_id", "title", "text", "format", "url", "metadata"}`` atomically; return the file."""
     path = record_path(corpus_dir, record["doc_id"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    line = json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n"  # ASCII: no U+2028 or NEL in the line
     _atomic_write(path, line.encode("utf-8"))
     return path
 

@@ -155,7 +155,7 @@ def load_file(path: Path) -> Document:
 def _jsonl_documents(path: Path, text: str) -> list[Document]:
     """One document per line: ``{"doc_id", "title", "text", "format"?, "url"?, "metadata"?}``."""
     docs = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may be inside a string
         if not line.strip():
             continue
         where = f"{path} line {number}"

@@ -256,13 +256,25 @@ def test_huge_and_deeply_nested_json(client: TestClient) -> None:
     assert_error(client.post("/v1/search", content=b'{"query": "' + b"a" * 200_000 + b'"}', headers=header), 413)
 
 
-def test_splitter_and_tokenizer_stay_linear_on_pathological_text() -> None:
-    tokenize("warm up")
-    for text in ["a." * 50_000, "." * 100_000, "A. " * 50_000, "Mr. A " * 20_000, "... A" * 20_000]:
+def _fastest(func: Any, tries: int = 3) -> float:
+    """The best of a few timings (the machine is shared: one slow run is noise, three are a blow-up)."""
+    best = float("inf")
+    for _ in range(tries):
         t0 = time.perf_counter()
-        tokenize(text)
-        chunk_document(make_document("d", text), ChunkerConfig(700, 1))
-        assert time.perf_counter() - t0 < 1.0, text[:10]
+        func()
+        best = min(best, time.perf_counter() - t0)
+        if best < 0.5:
+            break
+    return best
+
+
+@pytest.mark.parametrize("text", ["a." * 50_000, "." * 100_000, "A. " * 50_000, "Mr. A " * 20_000, "... A" * 20_000,
+                                  "a" * 100_000, "\u0301" * 100_000], ids=["a.", "dots", "initials", "mr", "ellipsis",
+                                                                          "one-word", "combining"])
+def test_splitter_and_tokenizer_stay_under_a_second_on_pathological_text(text: str) -> None:
+    tokenize("warm up")
+    assert _fastest(lambda: tokenize(text)) < 1.0
+    assert _fastest(lambda: chunk_document(make_document("d", text), ChunkerConfig(700, 1))) < 1.0
 
 
 def test_rtl_combining_and_control_characters_round_trip(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.errors import IndexError_, InvalidRequestError, NotFoundError, RagError
+from rag.errors import DocumentError, IndexError_, InvalidRequestError, NotFoundError, RagError
 
 log = logging.getLogger("rag.api")
 
@@ -49,7 +49,7 @@ def status_of(exc: RagError) -> int:
     """The HTTP status for an expected domain error."""
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, InvalidRequestError):
+    if isinstance(exc, (InvalidRequestError, DocumentError)):
         return 422
     if isinstance(exc, IndexError_):
         return 503

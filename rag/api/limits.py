@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from rag.config import Settings
 
 TEXT_FIELDS = ("query", "question", "claim")
-NON_BLANK = r"\S"  # after stripping whitespace, at least one character must remain
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"  # after stripping whitespace, a character remains (in every dialect)
 
 
 def _error(field: str, msg: str, kind: str, limit: int) -> RequestValidationError:

@@ -132,7 +132,8 @@ async def add_document(request: Request, state: StateDep) -> Any:
     return await _write(state, "create", record["doc_id"], record)
 
 
-@router.put("/{doc_id}", response_model=DocumentRecord, openapi_extra=upload_schema(), responses=WRITE_ERRORS)
+@router.put("/{doc_id}", response_model=DocumentRecord, openapi_extra=upload_schema(create=False),
+            responses=WRITE_ERRORS)
 async def replace_document(doc_id: WritableId, request: Request, state: StateDep) -> Any:
     """Replace a document's text, title, url and metadata; an unknown `doc_id` gives 404 (POST adds)."""
     record = await read_document(request, state.settings, doc_id)

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.api.errors import ApiError
-from rag.api.schemas_docs import DocumentIn
+from rag.api.schemas_docs import DocumentIn, DocumentUpdate
 from rag.config import Settings
 from rag.errors import DocumentError
 from rag.service import Engine
@@ -54,19 +54,17 @@ def _invalid(loc: list[str | int], msg: str, kind: str = "value_error") -> Reque
     return RequestValidationError([{"loc": loc, "msg": msg, "type": kind}])
 
 
-def _validated(data: Any, path_doc_id: str | None) -> DocumentIn:
+def _validated(data: Any, path_doc_id: str | None) -> DocumentUpdate:
+    """A POST body (``DocumentIn``) or, when the path names the document, a PUT body (``DocumentUpdate``)."""
     if not isinstance(data, dict):
         raise _invalid(["body"], 'send a JSON object: {"title", "text", "format"?, "doc_id"?, ...}', "dict_type")
     try:
-        doc = DocumentIn.model_validate(data)
+        return (DocumentIn if path_doc_id is None else DocumentUpdate).model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-    if path_doc_id is not None and doc.doc_id not in (None, path_doc_id):
-        raise _invalid(["body", "doc_id"], f"doc_id in the body must match the path ({path_doc_id!r}) or be left out")
-    return doc
 
 
-async def _from_json(request: Request, path_doc_id: str | None) -> DocumentIn:
+async def _from_json(request: Request, path_doc_id: str | None) -> DocumentUpdate:
     raw = await request.body()
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
@@ -81,15 +79,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-async def _from_form(request: Request, path_doc_id: str | None, settings: Settings) -> DocumentIn:
+async def _from_form(request: Request, path_doc_id: str | None, settings: Settings) -> DocumentUpdate:
     try:
         form = await request.form(max_files=1, max_fields=len(FORM_FIELDS), max_part_size=64 * 1024)
     except StarletteHTTPException as exc:
         raise _invalid(["body"], f"unreadable multipart body: {exc.detail}") from None
     try:
-        unknown = sorted(set(form.keys()) - FORM_FIELDS)
+        allowed = FORM_FIELDS - {"doc_id"} if path_doc_id else FORM_FIELDS  # PUT: the path names it
+        unknown = sorted(set(form.keys()) - allowed)
         if unknown:
-            raise _invalid(["body", unknown[0]], f"unknown form field; use {', '.join(sorted(FORM_FIELDS))}")
+            raise _invalid(["body", unknown[0]], f"unknown form field; use {', '.join(sorted(allowed))}")
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise _invalid(["body", "file"], "attach the document as the form field 'file'", "missing")
@@ -113,7 +112,8 @@ async def _from_form(request: Request, path_doc_id: str | None, settings: Settin
             raise _invalid(["body"], "only 'file' may be a file")
         data: dict[str, Any] = {"text": text, "format": UPLOAD_FORMATS[suffix]}
         stem = Path(name).stem
-        data["doc_id"] = fields["doc_id"] or path_doc_id or stem
+        if path_doc_id is None:
+            data["doc_id"] = fields["doc_id"] or stem
         data["title"] = fields["title"] or _title_of(text, UPLOAD_FORMATS[suffix], stem)
         if fields["url"]:
             data["url"] = fields["url"]
@@ -159,7 +159,7 @@ async def read_document(request: Request, settings: Settings, path_doc_id: str |
                        "upload ('multipart/form-data' with the field 'file')", {"content_type": media or None})
     if len(doc.text.encode("utf-8")) > settings.max_document_bytes:
         raise document_too_large(settings)
-    doc_id = path_doc_id or doc.doc_id or slug(doc.title, doc.text)
+    doc_id = path_doc_id or getattr(doc, "doc_id", None) or slug(doc.title, doc.text)
     record = {"doc_id": doc_id, "title": doc.title, "text": doc.text, "format": doc.format, "url": doc.url,
               "metadata": doc.metadata}
     try:  # the same check the corpus loader makes, so a stored record always loads
@@ -174,7 +174,7 @@ async def read_document(request: Request, settings: Settings, path_doc_id: str |
 def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[str, Any] | None) -> Outcome:
     """Change one document in the corpus and publish the generation that reflects it (worker thread)."""
     from rag.ingest import record_path, remove_documents, restore, snapshot, write_record
-    from rag.loading import load_corpus
+    from rag.loading import load_corpus, load_path
     from rag.service import build, write_lock
 
     corpus = settings.corpus_dir
@@ -198,7 +198,9 @@ def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[
             if doc_id in sources:
                 remove_documents(corpus, [doc_id])
             if record is not None:
-                write_record(corpus, record)
+                stored = load_path(write_record(corpus, record))  # it must read back as exactly this document
+                if [d.doc_id for d in stored] != [doc_id]:
+                    raise ApiError(422, "invalid_document", f"document {doc_id!r} does not read back as written")
             report = build(settings, embedder=engine.embedder, previous=engine.index)
         except BaseException:
             restore(saved)
