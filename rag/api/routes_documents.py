@@ -61,7 +61,7 @@ async def _documents_of(state: ServiceState, retriever: Retriever, version: str 
     if version not in cache:
         from rag.store import load_documents
 
-        if not (state.settings.index_dir / "generations" / version / "manifest.json").is_file() or "/" in version:
+        if "/" in version or not (state.settings.index_dir / "generations" / version / "manifest.json").is_file():
             raise NotFoundError(f"index generation {version!r} is not available (never existed, or was collected "
                                 "after its grace period): resolve the citation against the current index instead")
         try:
