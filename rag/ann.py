@@ -2,12 +2,14 @@
 
 * Up to ``FLAT_LIMIT`` vectors: ``IndexFlatIP`` (exact). Its file ends with the raw float32
   vectors, so loading memory-maps them (``vectors_of``) instead of reading a copy.
-* Above: ``IndexIVFFlat`` (inner product, spherical k-means with ``nlist`` ≈ 2·√n lists trained
-  on a sample). ``nprobe`` is tuned at build time by measurement: the smallest value whose
-  recall@10 against exact search on held-out queries reaches ``BUILD_RECALL``. The inverted
-  lists are read into memory (FAISS's memory-mapped inverted lists searched 3x slower here);
-  the row-ordered vectors (for exact rescoring) live beside the index as ``.npy`` and are
-  memory-mapped, so only the rows a query touches are read.
+* Above: an inverted file (inner product, spherical k-means with ``nlist`` ≈ 2·√n lists trained
+  on a sample) whose lists hold 8-bit scalar-quantised vectors (a quarter of the memory and scan
+  time of float32); each search fetches ``RERANK`` × k candidates and rescores them exactly with
+  the row-ordered float32 vectors, which live beside the index as ``.npy`` and are memory-mapped
+  (only the rows a query touches are read). ``nprobe`` is tuned at build time by measurement:
+  the smallest value whose recall@10 (after rescoring) against exact search on held-out queries
+  reaches ``BUILD_RECALL``. The lists are read into memory (FAISS's memory-mapped inverted lists
+  searched 3x slower here).
 
 Single-query search runs on one OpenMP thread (two threads measured about 2x slower on a single
 query here, from spin-up and contention); OpenMP's thread count is per calling thread, so
@@ -16,6 +18,7 @@ query here, from spin-up and contention); OpenMP's thread count is per calling t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import struct
@@ -27,6 +30,8 @@ from typing import Any
 import numpy as np
 
 FLAT_LIMIT = 20_000  # exact single-query search costs ~1.5 ms per 10k vectors here; IVF wins above this
+IVF_CODES = "sq8"  # 8-bit codes in the lists: a quarter of the memory and scan time of float32
+RERANK = 4  # candidates per wanted result rescored exactly (recovers what 8-bit codes blur)
 BUILD_RECALL = 0.98  # nprobe is tuned to this on held-out queries, a margin over the 0.95 target
 NPROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 TUNE_QUERIES = 200
@@ -44,6 +49,8 @@ class AnnParams:
     train_size: int = 0
     recall_at_10: float | None = None  # measured at build time on held-out queries (IVF only)
     vectors: str = "index"  # "index": the FAISS file holds the rows in order; "npy": a separate .npy
+    codes: str = "flat"  # how IVF lists store vectors: "flat" (float32) or "sq8" (8-bit, rescored exactly)
+    rerank: int = 1  # an IVF search fetches k x rerank candidates and rescores them with the exact vectors
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -81,17 +88,31 @@ class SearchIndex:
     Every other attribute (``ntotal``, ``d``, ``nprobe``, ...) is the wrapped index's.
     """
 
-    def __init__(self, index: Any, params: AnnParams, threads: int = SEARCH_THREADS) -> None:
+    def __init__(self, index: Any, params: AnnParams, threads: int = SEARCH_THREADS,
+                 vectors: np.ndarray | None = None) -> None:
         self.index = index
         self.params = params
         self.threads = threads
+        self.vectors = vectors  # exact rows, for rescoring quantised candidates
 
     def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
         faiss.omp_set_num_threads(self.threads if len(x) == 1 else cpu_threads())
-        k = max(1, min(int(k), int(self.index.ntotal) or 1))
-        return self.index.search(np.ascontiguousarray(x, dtype=np.float32), k)  # type: ignore[no-any-return]
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        ntotal = int(self.index.ntotal)
+        k = max(1, min(int(k), ntotal or 1))
+        if self.vectors is None or self.params.rerank <= 1:
+            return self.index.search(x, k)  # type: ignore[no-any-return]
+        _, found = self.index.search(x, min(ntotal, k * self.params.rerank) or 1)
+        scores = np.full((len(x), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(x), k), -1, dtype=np.int64)
+        for row, (query, cands) in enumerate(zip(x, found, strict=True)):
+            cands = np.sort(cands[cands >= 0])  # sorted ids: sequential reads of the memory-mapped rows
+            exact = self.vectors[cands] @ query
+            best = np.argsort(-exact, kind="stable")[:k]
+            scores[row, :len(best)], ids[row, :len(best)] = exact[best], cands[best]
+        return scores, ids
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.index, name)
@@ -126,17 +147,15 @@ def recall_at(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:
 
 
 def tune_nprobe(index: Any, vectors: np.ndarray, queries: np.ndarray, target: float = BUILD_RECALL,
-                k: int = 10) -> tuple[int, float]:
+                k: int = 10, params: AnnParams | None = None) -> tuple[int, float]:
     """The smallest nprobe whose recall@k on ``queries`` reaches ``target`` (and that recall)."""
-    import faiss
-
     truth = exact_search(vectors, queries, k)
-    faiss.omp_set_num_threads(cpu_threads())
+    searcher = SearchIndex(index, params or AnnParams("ivf"), vectors=vectors)
     recall = 0.0
     nprobe = 1
     for nprobe in [p for p in NPROBES if p <= index.nlist] or [index.nlist]:
         index.nprobe = nprobe
-        _, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        _, found = searcher.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         recall = recall_at(found, truth, k)
         if recall >= target:
             break
@@ -153,7 +172,7 @@ def held_out_queries(vectors: np.ndarray, n: int = TUNE_QUERIES, seed: int = 0) 
 
 
 def build(vectors: np.ndarray, queries: np.ndarray | None = None, *, kind: str | None = None,
-          nlist: int | None = None, seed: int = 1234) -> tuple[Any, AnnParams]:
+          nlist: int | None = None, codes: str = IVF_CODES, seed: int = 1234) -> tuple[Any, AnnParams]:
     """A FAISS index over L2-normalised ``vectors`` and the parameters to record for it."""
     import faiss
 
@@ -173,7 +192,13 @@ def build(vectors: np.ndarray, queries: np.ndarray | None = None, *, kind: str |
     train_size = min(n, 64 * nlist)
     sample = vectors[np.sort(rng.choice(n, size=train_size, replace=False))] if train_size < n else vectors
     quantizer = faiss.IndexFlatIP(dim)
-    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    if codes == "sq8":
+        ivf = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                            faiss.METRIC_INNER_PRODUCT)
+    elif codes == "flat":
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    else:
+        raise ValueError(f"unknown IVF codes {codes!r}: use 'flat' or 'sq8'")
     ivf.cp.spherical = True
     ivf.cp.niter = 12
     ivf.cp.seed = seed
@@ -183,10 +208,11 @@ def build(vectors: np.ndarray, queries: np.ndarray | None = None, *, kind: str |
     ivf.own_fields = True
     quantizer.this.disown()  # type: ignore[attr-defined]  # the IVF index owns it now
     tune = queries if queries is not None and len(queries) else held_out_queries(vectors, seed=seed)
-    nprobe, recall = tune_nprobe(ivf, vectors, tune)
+    params = AnnParams("ivf", nlist=nlist, train_size=train_size, vectors="npy", codes=codes,
+                       rerank=RERANK if codes == "sq8" else 1)
+    nprobe, recall = tune_nprobe(ivf, vectors, tune, params=params)
     ivf.nprobe = nprobe
-    return ivf, AnnParams("ivf", nlist=nlist, nprobe=nprobe, train_size=train_size,
-                          recall_at_10=round(recall, 4), vectors="npy")
+    return ivf, dataclasses.replace(params, nprobe=nprobe, recall_at_10=round(recall, 4))
 
 
 def write(index: Any, params: AnnParams, vectors: np.ndarray, path: Path) -> list[Path]:
@@ -205,15 +231,21 @@ def vectors_path(path: Path) -> Path:
     return path.with_suffix(".npy")
 
 
-def read(path: Path, params: AnnParams, *, mmap_ivf: bool = False) -> SearchIndex:
-    """Load an index written by ``write``: a flat one memory-mapped, IVF lists in memory (or mapped)."""
+def read(path: Path, params: AnnParams, *, vectors: np.ndarray | None = None, mmap_ivf: bool = False,
+         ) -> SearchIndex:
+    """Load an index written by ``write``: a flat one memory-mapped, IVF lists in memory (or mapped).
+
+    ``vectors`` (from ``vectors_of``) are the exact rows an 8-bit IVF index rescores its candidates with.
+    """
     import faiss
 
     flags = faiss.IO_FLAG_MMAP_IFC if params.type == "flat" else (faiss.IO_FLAG_MMAP if mmap_ivf else 0)
     index = faiss.read_index(str(path), flags)
     if params.type == "ivf":
         faiss.extract_index_ivf(index).nprobe = max(1, params.nprobe)
-    return SearchIndex(index, params)
+    if vectors is None and params.rerank > 1:
+        vectors = vectors_of(path, params, int(index.ntotal), int(index.d))
+    return SearchIndex(index, params, vectors=vectors)
 
 
 def vectors_of(path: Path, params: AnnParams, n: int, dim: int) -> np.ndarray:

@@ -465,10 +465,10 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
         for name, count in (("chunks", len(chunks)), ("sentences", len(sentences))):
             params = ann.AnnParams.from_dict(dense.get(name))
             file = path / DENSE_FILES[name]
-            searchers[name] = ann.read(file, params)
+            vectors[name] = ann.vectors_of(file, params, count, dim)
+            searchers[name] = ann.read(file, params, vectors=vectors[name])
             if searchers[name].ntotal != count:
                 raise IndexError_(f"index at {path} is inconsistent: run `rag build --index {index_dir}`")
-            vectors[name] = ann.vectors_of(file, params, count, dim or searchers[name].d)
         chunk_bm25 = LexicalIndex.load(path / "bm25" / "chunks")
         sentence_bm25 = LexicalIndex.load(path / "bm25" / "sentences")
     except (OSError, KeyError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as exc:

@@ -118,6 +118,8 @@ def markdown(r: dict[str, Any], images: list[str]) -> str:
              f"- load generator: {r.get('serving', {}).get('tool', '-')} ({m.get('wrk') or 'wrk not installed'})",
              f"- load average (1/5/15 min) at the start {r['load_before']}, at the end {r['load_after']}: "
              "the machine is shared, so absolute numbers are noisy; the ratios are the point.",
+             *[f"- the {m_['part']} numbers come from an earlier run ({m_['started']}, load {m_['load_before']} → "
+               f"{m_['load_after']})" for m_ in r.get("merged", [])],
              f"- embedder: `{r['embedder']}` → {r.get('backend', '?')}" + (
                  f" (choice made when the ONNX export was first made: {r['embedder_reason']})"
                  if r.get("embedder_reason") else ""), ""]

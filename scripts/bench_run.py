@@ -9,6 +9,7 @@ with the machine, tables and PNG plots, and the raw numbers in ``docs/benchmarks
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", default="", help="comma list of parts to skip: indexing, serving, scale, hnsw")
     p.add_argument("--port", type=int, default=18765)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, fake embedder: checks the harness only")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the parts of OUT/benchmarks.json that this run skips (re-run one part only)")
     args = p.parse_args(argv)
     if args.smoke:
         args.embedder, args.sizes, args.repeats, args.index_repeats, args.seconds = "fake", "3000", 1, 1, 1.0
@@ -130,6 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = args.out / "benchmarks.json"
+    if args.merge and previous.is_file():
+        old = json.loads(previous.read_text())
+        for part in ("indexing", "serving", "embedding", "scale"):
+            if part not in result and part in old:
+                result[part] = old[part]
+                result.setdefault("merged", []).append({"part": part, "started": old.get("started"),
+                                                        "load_before": old.get("load_before"),
+                                                        "load_after": old.get("load_after")})
     images = bench_report.plots(result, args.out)
     (args.out / "benchmarks.md").write_text(bench_report.markdown(result, images))
     dump(args.out / "benchmarks.json", result)

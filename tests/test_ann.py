@@ -47,15 +47,19 @@ def test_ivf_is_tuned_to_the_recall_target_on_fresh_queries(tmp_path: Path) -> N
     x, tune, fresh = clustered(6000)  # nprobe is tuned on one set of queries, checked on the other
     index, params = ann.build(x, tune, kind="ivf")
     assert params.type == "ivf" and params.nlist == ann.nlist_for(len(x))
+    assert params.codes == "sq8" and params.rerank > 1
     assert 1 <= params.nprobe < params.nlist  # tuning found a real shortcut
     assert params.recall_at_10 is not None and params.recall_at_10 >= ann.BUILD_RECALL
     files = ann.write(index, params, x, tmp_path / "d.faiss")
     assert [f.name for f in files] == ["d.faiss", "d.npy"]
     loaded = ann.read(tmp_path / "d.faiss", ann.AnnParams.from_dict(params.to_dict()))
     assert loaded.nprobe == params.nprobe and loaded.ntotal == len(x)
-    found = np.vstack([loaded.search(v[None, :], 10)[1] for v in fresh])
+    results = [loaded.search(v[None, :], 10) for v in fresh]
     truth = ann.exact_search(x, fresh, 10)
-    assert ann.recall_at(found, truth) >= 0.95
+    assert ann.recall_at(np.vstack([i for _, i in results]), truth) >= 0.95
+    for v, (d, i) in zip(fresh, results, strict=True):  # 8-bit candidates, exact scores, best first
+        np.testing.assert_allclose(d[0], x[i[0]] @ v, rtol=1e-5, atol=1e-6)
+        assert np.all(np.diff(d[0]) <= 1e-7)
     vectors = ann.vectors_of(tmp_path / "d.faiss", params, len(x), x.shape[1])
     assert np.array_equal(vectors, x) and not vectors.flags.writeable
 
@@ -94,8 +98,19 @@ def test_search_runs_single_threaded_in_the_calling_thread(tmp_path: Path) -> No
     assert searcher.search(q[:1], 10_000)[1].shape == (1, 200)  # k is capped at the index size
 
 
+def test_float_ivf_lists_still_load_and_search(tmp_path: Path) -> None:
+    x, tune, fresh = clustered(3000)
+    index, params = ann.build(x, tune, kind="ivf", codes="flat")
+    assert params.codes == "flat" and params.rerank == 1
+    ann.write(index, params, x, tmp_path / "f.faiss")
+    loaded = ann.read(tmp_path / "f.faiss", ann.AnnParams.from_dict(params.to_dict()))
+    found = np.vstack([loaded.search(v[None, :], 10)[1] for v in fresh])
+    assert ann.recall_at(found, ann.exact_search(x, fresh, 10)) >= 0.95
+
+
 def test_manifest_without_dense_entry_is_flat() -> None:
     assert ann.AnnParams.from_dict(None).type == "flat"
+    assert ann.AnnParams.from_dict({"type": "ivf"}).codes == "flat"  # written before 8-bit lists
     assert ann.AnnParams.from_dict({"type": "ivf", "nlist": 8, "nprobe": 2, "unknown": 1}).nprobe == 2
 
 
