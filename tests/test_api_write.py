@@ -135,6 +135,7 @@ def test_update_replaces_old_text_and_delete_removes_everything(client: TestClie
     response = client.put("/v1/documents/kites", headers=AUTH, json={"title": "Kites", "text": new_text})
     assert response.status_code == 200, response.text
     assert response.json()["chars"] == len(new_text)
+    assert client.get("/v1/documents/kites").headers["x-index-version"] == response.json()["index_version"]
     lexical = {"mode": "lexical"}
     assert not [p for p in search(client, "silk China", **lexical)["results"] if "silk" in p["text"]]
     found = search(client, "Franklin thunderstorm", **lexical)["results"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from rag.api.errors import ApiError
 from rag.api.schemas import ErrorBody
@@ -17,9 +17,15 @@ def get_state(request: Request) -> ServiceState:
     return state
 
 
-def current_retriever(request: Request) -> Retriever:
-    """The loaded retriever, captured once per request; 503 until the index is ready."""
-    return get_state(request).retriever()
+def current_retriever(request: Request, response: Response) -> Retriever:
+    """The loaded retriever, captured once per request; 503 until the index is ready.
+
+    The response names the generation it used in the ``X-Index-Version`` header (and, where the
+    body has one, in ``index_version``).
+    """
+    retriever = get_state(request).retriever()
+    response.headers["X-Index-Version"] = retriever.index.version
+    return retriever
 
 
 def require_json(request: Request) -> None:
