@@ -70,7 +70,7 @@ class DocumentRecord(DocumentSummary):
 def upload_schema(create: bool = True) -> dict[str, Any]:
     """OpenAPI request body of POST (``create``) or PUT /v1/documents: JSON, or a file upload (multipart)."""
     document = (DocumentIn if create else DocumentUpdate).model_json_schema()
-    form = {
+    form: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["file"],
@@ -84,6 +84,6 @@ def upload_schema(create: bool = True) -> dict[str, Any]:
         },
     }
     if not create:
-        del form["properties"]["doc_id"]  # type: ignore[index]  # the path names the document
+        del form["properties"]["doc_id"]  # the path names the document
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": document},
                                                           "multipart/form-data": {"schema": form}}}}
