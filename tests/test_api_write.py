@@ -413,3 +413,16 @@ def test_reader_over_http_sees_whole_generations_while_another_process_writes(cl
     numbers = [int(v.split("-")[0]) for v in versions]
     assert numbers == sorted(numbers), "a reader must never go back to an older generation"
     assert len(set(versions)) >= 3
+
+
+def test_a_server_started_without_an_index_becomes_ready_when_one_is_built(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", {"tea.md": MD_DOC})
+    settings = Settings(embedder="fake", corpus_dir=corpus, index_dir=tmp_path / "index", reload_interval=0.1)
+    with TestClient(create_app(settings)) as client:
+        assert_error(wait_loaded(client), 503, "index_unavailable")
+        build(settings)
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the server did not load the new index"
+            time.sleep(0.05)
+        assert search(client, "green tea")["results"]
