@@ -251,7 +251,13 @@ def read(path: Path, params: AnnParams, *, vectors: np.ndarray | None = None, mm
 def vectors_of(path: Path, params: AnnParams, n: int, dim: int) -> np.ndarray:
     """The ``(n, dim)`` float32 rows behind an index file, memory-mapped read-only (no copy)."""
     if params.vectors == "npy":
-        return np.asarray(np.load(vectors_path(path), mmap_mode="r", allow_pickle=False))
+        rows = np.load(vectors_path(path), mmap_mode="r", allow_pickle=False)
+        mapping = getattr(rows, "_mmap", None)
+        if mapping is not None and hasattr(mapping, "madvise"):
+            import mmap
+
+            mapping.madvise(mmap.MADV_RANDOM)  # rescoring reads scattered rows: no read-ahead around them
+        return np.asarray(rows)
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(_FLAT_HEADER.size)

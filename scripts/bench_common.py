@@ -44,16 +44,22 @@ def timed_ms(func: Callable[[], object], runs: int) -> list[float]:
 
 
 def rss_mb(pid: int | str = "self") -> dict[str, float]:
-    """Resident memory now and at peak (VmRSS, VmHWM) of a process, in MiB."""
+    """Resident memory of a process in MiB: total, peak, and its anonymous / file-backed parts.
+
+    File-backed pages (memory-mapped index files) live in the page cache: shared between processes
+    and reclaimable, unlike anonymous memory.
+    """
     out = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 out[key] = int(value.split()[0]) / 1024.0
     except OSError:
         pass
-    return {"rss_mb": round(out.get("VmRSS", float("nan")), 1), "peak_mb": round(out.get("VmHWM", float("nan")), 1)}
+    nan = float("nan")
+    return {"rss_mb": round(out.get("VmRSS", nan), 1), "peak_mb": round(out.get("VmHWM", nan), 1),
+            "anon_mb": round(out.get("RssAnon", nan), 1), "file_mb": round(out.get("RssFile", nan), 1)}
 
 
 def load_average() -> list[float]:

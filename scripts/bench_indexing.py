@@ -45,6 +45,30 @@ def embedded_texts(index_dir: Path) -> tuple[list[str], list[str]]:
     return chunks, sentences
 
 
+def _overhead(settings: Settings, corpus: Path, work: Path, dim: int, texts: list[str], repeats: int = 3) -> float:
+    """Seconds a build spends on everything but embedding (chunking, BM25, FAISS, files, fsync).
+
+    Measured with the (fast, hashing) fake embedder, whose own embedding time is subtracted: unlike
+    the model's time it hardly moves with the machine's load, so this ratio is the stable one.
+    """
+    from rag.embedding import FakeEmbedder
+    from rag.service import build
+
+    fake = FakeEmbedder(dim=dim)
+    totals, embeds = [], []
+    for r in range(repeats):
+        index_dir = work / f"overhead-{r}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        build(settings, corpus_dir=corpus, index_dir=index_dir, embedder=fake, force=True)
+        totals.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        fake.embed_documents(texts)
+        embeds.append(time.perf_counter() - t0)
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return max(0.0, median(totals) - median(embeds))
+
+
 def run(corpus: Path, work: Path, embedder: Embedder, embedder_name: str, repeats: int = 3,
         full: bool = True, cold: bool = False) -> dict[str, Any]:
     from rag.service import build
@@ -75,8 +99,11 @@ def run(corpus: Path, work: Path, embedder: Embedder, embedder_name: str, repeat
         raw_all.append(raw_chunks[-1] + time.perf_counter() - t0)
         say(f"indexing {r + 1}/{repeats}: build {builds[-1]:.1f}s for {counts['chunks']} chunks; raw encode: "
             f"chunks {raw_chunks[-1]:.1f}s, chunks+sentences {raw_all[-1]:.1f}s")
+    overhead = _overhead(settings, corpus, work, embedder.dim, chunks + sentences)
     n = counts["chunks"]
     result: dict[str, Any] = {
+        "overhead_s": round(overhead, 2),
+        "ratio_overhead": round(median(raw_all) / (median(raw_all) + overhead), 3),
         "documents": counts["documents"], "chunks": n, "sentences": counts["sentences"], "repeats": repeats,
         "backend": getattr(embedder, "backend", type(embedder).__name__),
         "build_s": round(median(builds), 2), "build_chunks_per_s": round(n / median(builds), 1),

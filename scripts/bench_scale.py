@@ -168,7 +168,8 @@ def measure(folder: Path, runs: int = 1000, flat_runs: int = 30) -> dict[str, An
         "p99_ms": round(percentile(lat, 99), 3), "rescore_p50_ms": round(percentile(rescore, 50), 3),
         "exact_p50_ms": round(percentile(exact, 50), 3),
         "rss_start_mb": before["rss_mb"], "rss_imports_mb": after_imports["rss_mb"], "rss_loaded_mb": loaded["rss_mb"],
-        "rss_after_queries_mb": served["rss_mb"],
+        "rss_after_queries_mb": served["rss_mb"], "anon_after_queries_mb": served["anon_mb"],
+        "file_after_queries_mb": served["file_mb"],
     }
 
 
@@ -206,7 +207,7 @@ def hnsw_compare(n: int, m: int = 32, ef_construction: int = 40) -> dict[str, An
 
 
 def run(sizes: list[int], work: Path, *, flat_limit: int | None = None, hnsw_at: int | None = None,
-        ) -> dict[str, Any]:
+        repeats: int = 3) -> dict[str, Any]:
     import subprocess
 
     rows = []
@@ -214,9 +215,14 @@ def run(sizes: list[int], work: Path, *, flat_limit: int | None = None, hnsw_at:
         say(f"scale: building {n:,} vectors")
         row = build_size(n, work, flat_limit=flat_limit)
         say(f"scale: measuring {n:,} ({row['params']['type']}, built in {row['build_s']}s)")
-        out = subprocess.run([PYTHON, __file__, "--child", str(work / f"n{n}")], capture_output=True, text=True,
-                             check=True, timeout=1800)
-        row.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        measured = []
+        for _ in range(repeats):  # fresh processes; medians of each number
+            out = subprocess.run([PYTHON, __file__, "--child", str(work / f"n{n}")], capture_output=True, text=True,
+                                 check=True, timeout=1800)
+            measured.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        row.update({key: round(float(np.median([m[key] for m in measured])), 4) for key in measured[0]})
+        row["measurements"] = repeats
+        row["p99_each_ms"] = [m["p99_ms"] for m in measured]
         rows.append(row)
         say(f"scale: {n:,}: p99 {row['p99_ms']} ms, recall@10 {row['recall_at_10']}, RSS {row['rss_loaded_mb']} MB")
     sample, _ = synthetic(min(sizes[0], 20_000), seed=1)
