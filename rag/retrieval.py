@@ -209,9 +209,19 @@ class Retriever:
         ids = np.asarray(sentence_ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
-        tuning = self.tuning.for_mode(query.cache.get("mode", "hybrid"))
-        score = convex(self.sentence_features(query, ids, lexical), tuning.sentence)
-        return np.where(self._sentence_is_heading[ids], 0.0, score).astype(np.float32)
+        mode = query.cache.get("mode", "hybrid")
+        # Scores computed while ranking are remembered, so the passages' highlights reuse them.
+        key = (mode, id(lexical), self.tuning)
+        memo = query.cache.get("sentence_scores")
+        if memo is not None and memo[0] == key and not np.isnan(memo[1][ids]).any():
+            return memo[1][ids]
+        score = convex(self.sentence_features(query, ids, lexical), self.tuning.for_mode(mode).sentence)
+        score = np.where(self._sentence_is_heading[ids], 0.0, score).astype(np.float32)
+        if memo is None or memo[0] != key:
+            memo = (key, np.full(len(self.index.sentences), np.nan, dtype=np.float32))
+            query.cache["sentence_scores"] = memo
+        memo[1][ids] = score
+        return score
 
     def _allowed_chunks(self, doc_ids: Sequence[str] | None) -> np.ndarray | None:
         if doc_ids is None:

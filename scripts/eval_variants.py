@@ -63,6 +63,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-answer-type": {"zero": ["answer_type"]},
     "no-coverage": {"zero": ["coverage", "chunk_coverage"]},
     "no-chunk-dense": {"zero": ["chunk_dense"]},
+    "chunk-mean-vectors": {"chunk_mean": True},
     "sentences-only": {"zero": ["chunk_dense", "chunk_lexical", "chunk_coverage"]},
     "bm25s-stopwords": {"stopwords": _bm25s_stopwords_only},
     "rrf": {"fusion": "rrf"},
@@ -76,6 +77,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "overlap-2": {"settings": {"chunk_overlap": 2}},
     "plain-embed": {"template": (_plain_chunk, _plain_sentence)},
 }
+
+
+def _mean_chunk_vectors(retriever) -> None:  # noqa: ANN001
+    """Chunk vectors as the normalised mean of their sentence vectors (no chunk embedding at build)."""
+    import numpy as np
+
+    index = retriever.index
+    vecs = np.stack([index.sentence_vectors[list(c.sentence_ids)].mean(axis=0) for c in index.chunks])
+    index.chunk_vectors = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
 
 
 def _tuning(spec: dict[str, Any]) -> retrieval.Tuning:
@@ -125,6 +135,8 @@ def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool, 
                 retriever, seconds = build_retriever(full, settings, Path(tmp) / "index", embedder,
                                                      spec.get("fusion", "weighted"))
                 retriever.tuning = tuning
+                if spec.get("chunk_mean"):
+                    _mean_chunk_vectors(retriever)
                 for subset in subsets:
                     report = evaluate(retriever, subset_questions(subset, limit), spec.get("mode", "hybrid"), answers)
                     rows.append({"variant": name, "set": subset.name, **report.metrics, "build_seconds": seconds,
