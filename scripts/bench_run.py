@@ -39,18 +39,21 @@ index, a sample of the corpus' sentence vectors; here, 200 synthetic queries), a
 train size, measured recall) are recorded under `dense` in each generation's `manifest.json`.
 
 IVF was chosen over HNSW by the comparison in the Scale section (HNSW, M=32, efSearch tuned the same way, on the
-same data): HNSW builds several times slower, which at a million vectors on two cores means many
-minutes per build instead of a few, and it gained little at search time here; with IVF one knob
-(nprobe) sets recall, rescoring makes the returned scores exact, and its 8-bit lists take a quarter
-of the vectors' size.
+same data): HNSW searched about twice as fast, but built about five times slower, which at a million
+vectors on two cores means a quarter of an hour per build instead of two or three minutes, while IVF
+already keeps a million vectors well inside the 20 ms budget. With IVF one knob (nprobe) sets
+recall, rescoring makes the returned scores exact, and its 8-bit lists take a quarter of the
+vectors' size in memory (HNSW keeps all float32 vectors plus its graph in memory).
 Against float32 lists (`IndexIVFFlat`), the 8-bit lists with rescoring gave the same recall@10 at the
 same nprobe on 100k vectors and about half the latency (1.2-1.5 vs 2.5 ms p50, measured here).
 
 A flat index is memory-mapped on load (its file ends with the raw vectors, which double as
 `Index.chunk_vectors` without a copy); IVF lists are read into memory, since FAISS's memory-mapped
 inverted lists searched about 3x slower here, and the row-ordered vectors beside them (`dense.npy`,
-for exact rescoring) are memory-mapped. Searches run on one OpenMP thread per query (set per calling
-thread: OpenMP's setting is thread-local), so concurrent requests use the other cores instead."""
+for exact rescoring) are memory-mapped (the *file* part of RSS: page-cache pages, which the kernel
+maps around each touched row when they are cached; shared and reclaimable). Searches run on one
+OpenMP thread per query (set per calling thread: OpenMP's setting is thread-local), so concurrent
+requests use the other cores instead."""
 
 
 def squad_inputs(folder: Path, n_questions: int, articles: int | None = None) -> tuple[list[Any], list[str]]:
