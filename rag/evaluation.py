@@ -254,7 +254,8 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
         if a is not None and a.doc_id == q.doc_id:
             golds = [(gs, ge, ans) for (gs, ge) in q.gold for ans in (q.answers or ("",))] if q.rule == "evidence" \
                 else [(gs, ge, retriever.index.documents[q.doc_id].text[gs:ge]) for gs, ge in q.gold]
-            correct += any(answer_hits(a.start, a.end, retriever.index.documents[q.doc_id].text, gs, ge, ans) for gs, ge, ans in golds)
+            doc_text = retriever.index.documents[q.doc_id].text
+            correct += any(answer_hits(a.start, a.end, doc_text, gs, ge, ans) for gs, ge, ans in golds)
     report.metrics["answer_accuracy"] = correct / n_answerable if n_answerable else None
     report.metrics["false_abstention"] = false_abstain / n_answerable if n_answerable else None
     if n_unanswerable:
