@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,23 @@ def write_corpus(folder: Path, docs: dict[str, str] | None = None) -> Path:
     for name, text in (docs or {"ada_lovelace.txt": WIKI_DOC, "tea.md": MD_DOC}).items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+ADMIN = "admin-key-0123456789abcdef"
+READER = "read-key-0123456789abcdefgh"
+
+
+def make_keyed_settings(tmp: Path, *, reload_interval: float, **overrides: Any) -> Settings:
+    """The two-document corpus built with the fake embedder, with an admin key set."""
+    from rag.service import build
+
+    corpus = write_corpus(tmp / "corpus", {"ada_lovelace.txt": WIKI_DOC, "tea.md": MD_DOC})
+    values: dict[str, Any] = {"embedder": "fake", "corpus_dir": corpus, "index_dir": tmp / "index",
+                              "chunk_chars": 300, "admin_keys": ADMIN, "reload_interval": reload_interval,
+                              **overrides}
+    settings = Settings(**values)
+    build(settings)
+    return settings
 
 
 @pytest.fixture

@@ -21,11 +21,9 @@ from rag.config import Settings
 from rag.embedding import FakeEmbedder
 from rag.service import build, write_lock
 from rag.store import collect_garbage, load_index
-from tests.conftest import MD_DOC, REPO, WIKI_DOC, write_corpus
+from tests.conftest import ADMIN, MD_DOC, READER, REPO, WIKI_DOC, make_keyed_settings, write_corpus
 from tests.test_api import assert_error, wait_loaded
 
-ADMIN = "admin-key-0123456789abcdef"
-READER = "read-key-0123456789abcdefgh"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 KITES = "= Kites =\n\nKites fly on strings. The first kites were made of silk in China.\n"
 
@@ -43,12 +41,7 @@ class CountingEmbedder(FakeEmbedder):
 
 
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
-    corpus = write_corpus(tmp / "corpus", {"ada_lovelace.txt": WIKI_DOC, "tea.md": MD_DOC})
-    values: dict[str, Any] = {"embedder": "fake", "corpus_dir": corpus, "index_dir": tmp / "index",
-                              "chunk_chars": 300, "admin_keys": ADMIN, "reload_interval": 0.1, **overrides}
-    settings = Settings(**values)
-    build(settings)
-    return settings
+    return make_keyed_settings(tmp, reload_interval=0.1, **overrides)
 
 
 @pytest.fixture
