@@ -63,10 +63,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
     if args.json:
-        _print_json({"built": report.built, "generation": report.path.name if report.path else None,
+        _print_json({"built": report.built, "generation": report.name,
                      "documents": report.documents, "skipped": report.problems})
-    elif report.built and report.path is not None:
-        print(f"built {report.path}")
+    elif report.built:
+        print(f"built {report.describe()}")
     else:
         print("index is up to date")
     return 0
@@ -156,16 +156,22 @@ def _rebuild(args: argparse.Namespace) -> int:
     from rag.service import build
 
     report = build(_settings(args), progress=_progress(args))
-    if report.path is not None:
-        print(f"built {report.path}")
+    if report.built:
+        print(f"built {report.describe()}")
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from rag.ingest import add_paths
-    from rag.service import write_lock
+    from rag.ingest import add_paths, load_paths
+    from rag.service import change_documents, write_lock
 
     settings = _settings(args)
+    if settings.store != "local":  # the database's current generation is the corpus of record
+        docs = load_paths(args.paths)
+        report = change_documents(settings, add=docs, progress=_progress(args))
+        print(f"added {len(docs)} document(s): {', '.join(sorted(d.doc_id for d in docs))}")
+        print(f"built {report.describe()}" if report.built else "index is up to date")
+        return 0
     with write_lock(settings.index_dir):  # the corpus change and its build, as one writer
         added = add_paths(settings.corpus_dir, args.paths)
         print(f"added {len(added)} document(s): {', '.join(added)}")
@@ -174,9 +180,14 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from rag.ingest import remove_documents
-    from rag.service import write_lock
+    from rag.service import change_documents, write_lock
 
     settings = _settings(args)
+    if settings.store != "local":
+        report = change_documents(settings, remove=args.doc_ids, progress=_progress(args))
+        print(f"removed {len(args.doc_ids)} document(s): {', '.join(sorted(args.doc_ids))}")
+        print(f"built {report.describe()}" if report.built else "index is up to date")
+        return 0
     with write_lock(settings.index_dir):
         removed = remove_documents(settings.corpus_dir, args.doc_ids)
         print(f"removed {len(removed)} document(s): {', '.join(removed)}")
@@ -184,10 +195,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from rag.store import load_index
+    from rag.stores import open_store
 
     settings = _settings(args)
-    index = load_index(settings.index_dir, verify=False)
+    index = open_store(settings).load(verify=False)
     counts: dict[str, int] = {}
     for chunk in index.chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1

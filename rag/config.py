@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
 
+    # Where generations are stored: "local" (index_dir: FAISS + BM25 files) or a postgresql:// URL
+    # (pgvector; docs/scaling.md). Replicas (comma-separated URLs) serve reads; writes go to the primary.
+    store: str = Field("local", description="local, or postgresql://user:password@host:port/database")
+    store_replicas: Annotated[tuple[str, ...], NoDecode] = Field((), description="read replica URLs")
+    store_pool_size: int = Field(4, ge=1, le=256, description="connections per PostgreSQL pool")
+
     # auto: ONNX Runtime when its local export matches torch and is faster, else torch (rag/embedding.py)
     embedder: EmbedderName = "auto"
     model_cache_dir: Path | None = Field(None, description="ONNX export cache (default ~/.cache/rag/onnx)")
@@ -75,6 +81,24 @@ class Settings(BaseSettings):
     def _not_empty(cls, value: Path) -> Path:
         if not str(value).strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        value = value.strip()
+        if value != "local" and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be 'local' or a postgresql:// URL")
+        return value
+
+    @field_validator("store_replicas", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for url in value:
+            if not str(url).startswith(("postgresql://", "postgres://")):
+                raise ValueError("every replica must be a postgresql:// URL")
         return value
 
     @field_validator("read_keys", "admin_keys", mode="before")

@@ -10,10 +10,13 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import DocumentError, NotFoundError
 from rag.loading import DOC_ID_RE, SUPPORTED_SUFFIXES, corpus_files, load_corpus, load_path
+
+if TYPE_CHECKING:
+    from rag.documents import Document
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -75,6 +78,29 @@ def add_paths(corpus_dir: Path, paths: Sequence[Path]) -> list[str]:
     for file in files:
         _atomic_write(corpus_dir / file.name, file.read_bytes())
     return sorted(incoming)
+
+
+def load_paths(paths: Sequence[Path]) -> list[Document]:
+    """The documents in some files (or folders of them), refusing the batch if any cannot be read
+    or two provide the same doc_id."""
+    files = _expand(paths)
+    if not files:
+        raise DocumentError("nothing to add: no supported files (.txt, .md, .html, .jsonl) were given")
+    docs: dict[str, Document] = {}
+    problems = []
+    for file in files:
+        try:
+            found = load_path(file)
+        except DocumentError as exc:
+            problems.append(str(exc))
+            continue
+        for doc in found:
+            if doc.doc_id in docs:
+                problems.append(f"{file}: doc_id {doc.doc_id!r} is also in {docs[doc.doc_id].source}")
+            docs[doc.doc_id] = doc
+    if problems:
+        raise DocumentError("nothing was added: " + "; ".join(problems))
+    return [docs[k] for k in sorted(docs)]
 
 
 def remove_documents(corpus_dir: Path, doc_ids: Sequence[str]) -> list[str]:

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunking import ChunkerConfig
 from rag.config import Settings
+from rag.documents import Document
 from rag.embedding import Embedder, get_embedder
-from rag.errors import CorpusError, IndexUnavailableError, RagError
+from rag.errors import CorpusError, RagError
 from rag.loading import load_corpus
 from rag.retrieval import Retriever
-from rag.store import (
-    Index,
-    build_config,
-    build_index,
-    current_generation,
-    fingerprint,
-    load_index,
-    read_manifest,
-)
+from rag.store import Index, build_config, fingerprint, prepare_generation
+from rag.stores import Store, open_store
+from rag.stores.local import write_lock as _folder_lock
 
 
 def chunker_config(settings: Settings) -> ChunkerConfig:
@@ -36,52 +28,23 @@ def embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedder, settings.batch_size, settings.model_cache_dir)
 
 
-_held = threading.local()
-
-
-@contextlib.contextmanager
-def write_lock(index_dir: Path, timeout: float | None = None) -> Iterator[None]:
-    """One writer at a time across threads and processes: ``flock`` on ``index_dir/.write.lock``.
-
-    Re-entrant within a thread, so a caller can hold it around a corpus change and the build that
-    follows. With ``timeout`` (seconds), gives up with ``IndexUnavailableError`` instead of waiting on.
-    """
-    key = str(index_dir.resolve())
-    held: set[str] = getattr(_held, "paths", set())
-    _held.paths = held
-    if key in held:
-        yield
-        return
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / ".write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline is not None else 0))
-                break
-            except BlockingIOError:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise IndexUnavailableError(
-                        f"another writer holds {index_dir / '.write.lock'}: try again when it has finished"
-                    ) from None
-                time.sleep(0.02)
-        held.add(key)
-        try:
-            yield
-        finally:
-            held.discard(key)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+def write_lock(settings_or_dir: Settings | Path, timeout: float | None = None) -> AbstractContextManager[None]:
+    """One writer at a time: the store's lock (a file lock locally, an advisory lock in PostgreSQL)."""
+    if isinstance(settings_or_dir, Path):
+        return _folder_lock(settings_or_dir, timeout)
+    return open_store(settings_or_dir).write_lock(timeout)
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    path: Path | None
+    name: str | None  # the generation published, None when the index was up to date
     built: bool
     problems: list[str]
     documents: int
+    path: Path | None = None  # the generation's folder (local store)
+
+    def describe(self) -> str:
+        return str(self.path or self.name)
 
 
 def build(
@@ -100,42 +63,47 @@ def build(
     loading the current one to find the vectors that can be reused.
     """
     corpus_dir = corpus_dir or settings.corpus_dir
-    index_dir = index_dir or settings.index_dir
+    if index_dir is not None:
+        settings = settings.model_copy(update={"index_dir": index_dir, "store": "local"})  # that folder
+    store = open_store(settings)
     embedder = embedder or embedder_for(settings)
-    with write_lock(index_dir):
-        return _build(settings, corpus_dir, index_dir, embedder, force, progress, previous)
+    with store.write_lock():
+        documents, problems = load_corpus(corpus_dir)
+        say = progress or (lambda _m: None)
+        for problem in problems:
+            say(f"skipped: {problem}")
+        if not documents:
+            raise CorpusError(f"no readable documents in {corpus_dir} (.txt or .md files, UTF-8, not empty)")
+        return publish(settings, store, documents, embedder, force=force, progress=say, previous=previous,
+                       problems=problems)
 
 
-def _build(settings: Settings, corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool,
-           progress: Callable[[str], None] | None, previous: Index | None) -> BuildReport:
-    documents, problems = load_corpus(corpus_dir)
+def publish(settings: Settings, store: Store, documents: Sequence[Document], embedder: Embedder, *,
+            force: bool = False, progress: Callable[[str], None] | None = None, previous: Index | None = None,
+            problems: list[str] | None = None) -> BuildReport:
+    """Publish ``documents`` as a new generation of ``store`` unless it already holds exactly them.
+
+    The caller holds the store's write lock. ``previous`` (a loaded generation) saves loading the
+    current one to find the vectors that can be reused.
+    """
     say = progress or (lambda _m: None)
-    for problem in problems:
-        say(f"skipped: {problem}")
-    if not documents:
-        raise CorpusError(f"no readable documents in {corpus_dir} (.txt or .md files, UTF-8, not empty)")
     chunker = chunker_config(settings)
     fp = fingerprint(documents, build_config(embedder, chunker))
-    manifest = read_manifest(index_dir)
+    manifest = store.read_manifest()
     if manifest and manifest.get("fingerprint") == fp and not force:
         say(f"index {manifest['generation']} is up to date")
-        return BuildReport(None, False, problems, len(documents))
-    if previous is None and manifest is not None:
+        return BuildReport(None, False, problems or [], len(documents))
+    if (previous is None or previous.version != (manifest or {}).get("generation")) and manifest is not None:
         try:
-            previous = load_index(index_dir, embedder)
+            previous = store.load(embedder, verify=False)
         except Exception:  # noqa: BLE001 - an unusable old index is simply not reused
             previous = None
-    path = build_index(documents, index_dir, embedder, chunker, previous=previous, progress=say,
-                       keep_generations=settings.keep_generations, gc_grace_seconds=settings.gc_grace_seconds)
-    return BuildReport(path, True, problems, len(documents))
-
-
-def is_stale(settings: Settings, corpus_dir: Path, index_dir: Path, embedder: Embedder) -> bool:
-    documents, _ = load_corpus(corpus_dir)
-    manifest = read_manifest(index_dir)
-    return manifest is None or manifest.get("fingerprint") != fingerprint(
-        documents, build_config(embedder, chunker_config(settings))
-    )
+    generation = prepare_generation(documents, embedder, chunker, previous=previous, progress=say)
+    name = store.publish(generation, progress=say, keep=settings.keep_generations,
+                         grace_seconds=settings.gc_grace_seconds)
+    path = getattr(store, "index_dir", None)
+    return BuildReport(name, True, problems or [], len(documents),
+                       path / "generations" / name if isinstance(path, Path) else None)
 
 
 class Engine:
@@ -150,9 +118,13 @@ class Engine:
         self._refreshing = threading.Lock()  # one refresh at a time: a slow one never overwrites a newer one
         self.last_error: str | None = None
 
+    @property
+    def store(self) -> Store:
+        return open_store(self.settings)
+
     def load(self) -> Retriever:
         """Load the current generation (or, if it is unusable, the newest usable older one)."""
-        index = load_index(self.settings.index_dir, self.embedder, fallback=True)
+        index = self.store.load(self.embedder, fallback=True)
         retriever = Retriever(index, self.embedder, candidates=self.settings.candidates)
         with self._lock:
             self._retriever = retriever
@@ -168,15 +140,15 @@ class Engine:
             return self._refresh()
 
     def _refresh(self) -> bool:
-        path = current_generation(self.settings.index_dir)
+        name = self.store.current_name()
         loaded = self._retriever
-        if path is None or (loaded is not None and loaded.index.path == path) or path.name == self._refused:
+        if name is None or (loaded is not None and loaded.index.version == name) or name == self._refused:
             return False
         try:
-            index = load_index(self.settings.index_dir, self.embedder)
+            index = self.store.load(self.embedder)
         except RagError as exc:
-            self._refused = path.name
-            self.last_error = f"generation {path.name} was refused: {exc}"
+            self._refused = name
+            self.last_error = f"generation {name} was refused: {exc}"
             return False
         retriever = Retriever(index, self.embedder, candidates=self.settings.candidates)
         with self._lock:
@@ -194,3 +166,35 @@ class Engine:
     @property
     def index(self) -> Index:
         return self.retriever.index
+
+
+def change_documents(settings: Settings, *, add: Sequence[Document] = (), remove: Sequence[str] = (),
+                     embedder: Embedder | None = None, previous: Index | None = None,
+                     lock_timeout: float | None = None, progress: Callable[[str], None] | None = None,
+                     check: Callable[[dict[str, Document]], None] | None = None) -> BuildReport:
+    """Add/replace and remove documents of the store's current generation (PostgreSQL stores).
+
+    In a database the current generation, not a local folder, is the corpus of record, so every API
+    replica and `rag add` on any machine change the same document set; the write lock is the
+    database's. ``check`` sees the current documents first and may refuse the change by raising.
+    """
+    from rag.errors import NotFoundError
+
+    store = open_store(settings)
+    embedder = embedder or embedder_for(settings)
+    with store.write_lock(lock_timeout):
+        name = store.current_name()
+        documents = dict(store.load_documents(name)) if name else {}
+        if check is not None:
+            check(documents)
+        unknown = sorted(set(remove) - set(documents))
+        if unknown:
+            raise NotFoundError(f"no document with id {', '.join(map(repr, unknown))} in {store.describe()}; "
+                                "see `rag list`")
+        for doc_id in remove:
+            del documents[doc_id]
+        for doc in add:
+            documents[doc.doc_id] = doc
+        if not documents:
+            raise CorpusError("an index needs at least one document: add another document first")
+        return publish(settings, store, list(documents.values()), embedder, progress=progress, previous=previous)

@@ -203,23 +203,58 @@ def chunk_vectors_from_sentences(chunks: Sequence[Chunk], sentence_vectors: np.n
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def build_index(
+@dataclass
+class Generation:
+    """A generation computed in the application, ready for a store to publish: records and vectors."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    config: dict[str, Any]
+    fingerprint: str
+
+    def manifest(self, name: str, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.config,
+            "generation": name,
+            "fingerprint": self.fingerprint,
+            "package_version": __version__,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "counts": {"documents": len(self.documents), "chunks": len(self.chunks),
+                       "sentences": len(self.sentences)},
+            **extra,
+            "documents": [{"doc_id": d.doc_id, "sha256": d.sha256, "chars": len(d.text)} for d in self.documents],
+        }
+
+    def name(self, number: int) -> str:
+        return f"{number:06d}-{self.fingerprint[:10]}"
+
+    def chunk_rows(self) -> list[dict[str, Any]]:
+        return [{"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
+                 "section": list(c.section), "sentence_ids": list(c.sentence_ids)} for c in self.chunks]
+
+    def sentence_rows(self) -> list[dict[str, Any]]:
+        return [{"doc_id": s.doc_id, "start": s.start, "end": s.end, "kind": s.kind} for s in self.sentences]
+
+    def lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
+        """BM25 over chunks (with their label, as embedded) and over sentences."""
+        by_id = documents_by_id(self.documents)
+        return (LexicalIndex.build([chunk_embed_text(by_id[c.doc_id], c) for c in self.chunks]),
+                LexicalIndex.build([s.text for s in self.sentences]))
+
+
+def prepare_generation(
     documents: Sequence[Document],
-    index_dir: Path,
     embedder: Embedder,
     chunker: ChunkerConfig,
     *,
     previous: Index | None = None,
     progress: Callable[[str], None] | None = None,
-    keep_generations: int = 3,
-    gc_grace_seconds: float = 0.0,
-) -> Path:
-    """Chunk, embed and index ``documents`` into a new generation; return its folder.
-
-    Vectors of documents whose hash and settings match ``previous`` are reused, not re-embedded.
-    The generation is written to a temporary folder and published by atomic renames, so a crash
-    at any point leaves the previous generation in use.
-    """
+) -> Generation:
+    """Chunk and embed ``documents``; vectors of documents whose hash and settings match
+    ``previous`` are reused, not re-embedded. Independent of where the generation is stored."""
     say = progress or (lambda _msg: None)
     config = build_config(embedder, chunker)
     fp = fingerprint(documents, config)
@@ -230,7 +265,8 @@ def build_index(
     chunk_vecs: list[np.ndarray] = []
     sent_vecs: list[np.ndarray] = []
     todo_sents: list[tuple[int, str]] = []
-    for doc in sorted(documents, key=lambda d: d.doc_id):
+    ordered = sorted(documents, key=lambda d: d.doc_id)
+    for doc in ordered:
         doc_sents, doc_chunks = chunk_document(doc, chunker)
         offset = len(sentences)
         sentences.extend(doc_sents)
@@ -243,8 +279,8 @@ def build_index(
             reuse = len(old_chunk_ids) == len(doc_chunks) and len(old_sent_ids) == len(doc_sents)
         if reuse:
             assert reusable is not None
-            chunk_vecs.append(reusable.chunk_vectors[old_chunk_ids])
-            sent_vecs.append(reusable.sentence_vectors[old_sent_ids])
+            chunk_vecs.append(np.asarray(reusable.chunk_vectors[old_chunk_ids], dtype=np.float32))
+            sent_vecs.append(np.asarray(reusable.sentence_vectors[old_sent_ids], dtype=np.float32))
         section_of = {}
         for c in doc_chunks:
             for s in c.sentence_ids:
@@ -253,9 +289,8 @@ def build_index(
             if not reuse:
                 todo_sents.append((offset + i, sentence_embed_text(doc, s, section_of.get(i, ()))))
         for c in doc_chunks:
-            shifted = Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.section,
-                            tuple(offset + s for s in c.sentence_ids))
-            chunks.append(shifted)
+            chunks.append(Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.section,
+                                tuple(offset + s for s in c.sentence_ids)))
         if not reuse:
             chunk_vecs.append(np.zeros((len(doc_chunks), embedder.dim), dtype=np.float32))
             sent_vecs.append(np.zeros((len(doc_sents), embedder.dim), dtype=np.float32))
@@ -267,50 +302,64 @@ def build_index(
         say(f"embedding {len(todo_sents)} sentences")
         all_sent_vecs[[i for i, _ in todo_sents]] = embedder.embed_documents([t for _, t in todo_sents])
         all_chunk_vecs = chunk_vectors_from_sentences(chunks, all_sent_vecs)
+    return Generation(ordered, chunks, sentences, all_chunk_vecs, all_sent_vecs, config, fp)
 
+
+def build_index(
+    documents: Sequence[Document],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: ChunkerConfig,
+    *,
+    previous: Index | None = None,
+    progress: Callable[[str], None] | None = None,
+    keep_generations: int = 3,
+    gc_grace_seconds: float = 0.0,
+) -> Path:
+    """Chunk, embed and index ``documents`` into a new generation folder; return the folder."""
+    generation = prepare_generation(documents, embedder, chunker, previous=previous, progress=progress)
+    return write_generation(generation, index_dir, progress=progress, keep_generations=keep_generations,
+                            gc_grace_seconds=gc_grace_seconds)
+
+
+def write_generation(
+    generation: Generation,
+    index_dir: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    keep_generations: int = 3,
+    gc_grace_seconds: float = 0.0,
+) -> Path:
+    """Write ``generation`` under ``index_dir/generations`` and make it current.
+
+    It is written to a temporary folder and published by atomic renames, so a crash at any point
+    leaves the previous generation in use.
+    """
+    say = progress or (lambda _msg: None)
     say("writing index files")
     index_dir.mkdir(parents=True, exist_ok=True)
     generations = index_dir / "generations"
     generations.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
     try:
-        _write_jsonl(tmp / "documents.jsonl", [_document_row(d) for d in sorted(documents, key=lambda d: d.doc_id)])
-        _write_jsonl(tmp / "chunks.jsonl", [
-            {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
-             "section": list(c.section), "sentence_ids": list(c.sentence_ids)} for c in chunks
-        ])
-        _write_jsonl(tmp / "sentences.jsonl", [
-            {"doc_id": s.doc_id, "start": s.start, "end": s.end, "kind": s.kind} for s in sentences
-        ])
-        dense = _write_dense(tmp, all_chunk_vecs, all_sent_vecs, say)
-        by_id = documents_by_id(documents)
-        LexicalIndex.build([chunk_embed_text(by_id[c.doc_id], c) for c in chunks]).save(
-            tmp / "bm25" / "chunks"
-        )
-        LexicalIndex.build([s.text for s in sentences]).save(tmp / "bm25" / "sentences")
+        _write_jsonl(tmp / "documents.jsonl", [_document_row(d) for d in generation.documents])
+        _write_jsonl(tmp / "chunks.jsonl", generation.chunk_rows())
+        _write_jsonl(tmp / "sentences.jsonl", generation.sentence_rows())
+        dense = _write_dense(tmp, generation.chunk_vectors, generation.sentence_vectors, say)
+        chunk_bm25, sentence_bm25 = generation.lexical()
+        chunk_bm25.save(tmp / "bm25" / "chunks")
+        sentence_bm25.save(tmp / "bm25" / "sentences")
 
         number = 1 + max((int(p.name.split("-")[0]) for p in generations.iterdir()
                           if p.is_dir() and p.name[:1].isdigit()), default=0)
-        name = f"{number:06d}-{fp[:10]}"
+        name = generation.name(number)
         files = {}
         for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
             with path.open("rb") as fh:
                 os.fsync(fh.fileno())
             files[str(path.relative_to(tmp))] = _sha256_file(path)
-        manifest = {
-            **config,
-            "generation": name,
-            "fingerprint": fp,
-            "package_version": __version__,
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
-            "dense": dense,
-            "documents": [
-                {"doc_id": d.doc_id, "sha256": d.sha256, "chars": len(d.text)}
-                for d in sorted(documents, key=lambda d: d.doc_id)
-            ],
-            "files": files,
-        }
+        manifest = generation.manifest(name, dense=dense)
+        manifest["files"] = files
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         with (tmp / "manifest.json").open("rb") as fh:
             os.fsync(fh.fileno())
@@ -322,7 +371,8 @@ def build_index(
         raise
     set_current(index_dir, name)
     collect_garbage(index_dir, keep=keep_generations, grace_seconds=gc_grace_seconds)
-    say(f"built generation {name}: {len(documents)} documents, {len(chunks)} chunks, {len(sentences)} sentences")
+    say(f"built generation {name}: {len(generation.documents)} documents, {len(generation.chunks)} chunks, "
+        f"{len(generation.sentences)} sentences")
     return final
 
 

@@ -59,13 +59,14 @@ async def _documents_of(state: ServiceState, retriever: Retriever, version: str 
         return retriever.index.documents
     cache = state.old_documents
     if version not in cache:
-        from rag.store import load_documents
+        from rag.stores import open_store
 
-        if "/" in version or not (state.settings.index_dir / "generations" / version / "manifest.json").is_file():
+        store = open_store(state.settings)
+        if "/" in version or not await state.run(store.has_generation, version):
             raise NotFoundError(f"index generation {version!r} is not available (never existed, or was collected "
                                 "after its grace period): resolve the citation against the current index instead")
         try:
-            documents = await state.run(load_documents, state.settings.index_dir, version)
+            documents = await state.run(store.load_documents, version)
         except IndexUnavailableError as exc:
             raise NotFoundError(str(exc)) from None
         while len(cache) >= OLD_GENERATIONS_CACHED:

@@ -29,10 +29,17 @@ def configure_logging(level: int = logging.INFO) -> None:
 def ensure_index(settings: Settings, say: Callable[[str], None]) -> None:
     """Build the index when missing or stale (a no-op when its fingerprint is current)."""
     from rag.service import build
-    from rag.store import read_manifest
+    from rag.stores import open_store
 
-    if not settings.corpus_dir.is_dir() and read_manifest(settings.index_dir) is not None:
-        say(f"corpus folder {settings.corpus_dir} not found: serving the existing index {settings.index_dir}")
+    store = open_store(settings)
+    manifest = store.read_manifest()
+    if manifest is not None and store.kind != "local":
+        # a database's current generation is the corpus of record (writes from any replica land
+        # there): seed it from the folder only when it is empty; `rag build` replaces it on purpose
+        say(f"serving generation {manifest['generation']} of {store.describe()}")
+        return
+    if not settings.corpus_dir.is_dir() and manifest is not None:
+        say(f"corpus folder {settings.corpus_dir} not found: serving the existing index {store.describe()}")
         return
     report = build(settings, progress=say)
     for problem in report.problems:

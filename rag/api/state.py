@@ -191,13 +191,12 @@ class ServiceState:
 
     # -- hot reload ----------------------------------------------------------------------------
     def _current_name(self) -> str | None:
-        from rag.store import current_generation
+        from rag.stores import open_store
 
         try:
-            path = current_generation(self.settings.index_dir)
+            return open_store(self.settings).current_name()
         except RagError:
             return "corrupted"
-        return path.name if path is not None else None
 
     def check(self) -> None:
         """One watcher tick (worker thread): switch to a new generation, retry a failed load, collect garbage."""
@@ -215,13 +214,12 @@ class ServiceState:
             self.load()
 
     def _collect_garbage(self) -> None:
-        from rag.service import write_lock
-        from rag.store import collect_garbage
+        from rag.stores import open_store
 
+        store = open_store(self.settings)
         try:
-            with write_lock(self.settings.index_dir, timeout=0):  # skip while someone writes
-                removed = collect_garbage(self.settings.index_dir, self.settings.keep_generations,
-                                          self.settings.gc_grace_seconds)
+            with store.write_lock(timeout=0):  # skip while someone writes
+                removed = store.collect_garbage(self.settings.keep_generations, self.settings.gc_grace_seconds)
         except RagError:
             return
         if removed:

@@ -177,6 +177,8 @@ def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[
     from rag.loading import load_corpus, load_path
     from rag.service import build, write_lock
 
+    if settings.store != "local":
+        return _apply_to_store(settings, engine, op, doc_id, record)
     corpus = settings.corpus_dir
     with write_lock(settings.index_dir, timeout=settings.write_timeout / 2):  # 503 before the 504
         documents, _ = load_corpus(corpus) if corpus.is_dir() else ([], [])
@@ -206,5 +208,39 @@ def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[
             restore(saved)
             raise
         engine.refresh()
-        version = report.path.name if report.path is not None else engine.index.version
+        version = report.name or engine.index.version
     return Outcome(doc_id, version)
+
+
+def _apply_to_store(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[str, Any] | None) -> Outcome:
+    """The same change in a database store, whose current generation is the corpus of record."""
+    import dataclasses
+    import tempfile
+
+    from rag.ingest import write_record
+    from rag.loading import load_path
+    from rag.service import change_documents
+
+    def check(documents: dict[str, Any]) -> None:
+        if op == "create" and doc_id in documents:
+            raise ApiError(409, "conflict", f"document {doc_id!r} already exists: PUT /v1/documents/{doc_id} "
+                           "replaces it", {"doc_id": doc_id})
+        if op != "create" and doc_id not in documents:
+            raise ApiError(404, "not_found", f"unknown document {doc_id!r}: GET /v1/documents lists the ids"
+                           + ("; POST /v1/documents adds one" if op == "replace" else ""))
+        if op == "delete" and len(documents) == 1:
+            raise ApiError(409, "conflict", "this is the last document; an index needs at least one: add another "
+                           "document first", {"doc_id": doc_id})
+
+    added = []
+    if record is not None:
+        with tempfile.TemporaryDirectory(prefix="rag-write-") as tmp:
+            path = write_record(Path(tmp), record)
+            added = [dataclasses.replace(d, source=str(path.relative_to(tmp))) for d in load_path(path)]
+        if [d.doc_id for d in added] != [doc_id]:
+            raise ApiError(422, "invalid_document", f"document {doc_id!r} does not read back as written")
+    report = change_documents(settings, add=added, remove=[doc_id] if op == "delete" else [],
+                              embedder=engine.embedder, previous=engine.index,
+                              lock_timeout=settings.write_timeout / 2, check=check)
+    engine.refresh()
+    return Outcome(doc_id, report.name or engine.index.version)
