@@ -107,3 +107,29 @@ def shared_eval() -> Path:
     if not SHARED_EVAL.is_dir():
         pytest.skip(f"development data not found at {SHARED_EVAL} (set RAG_SHARED_EVAL to its folder)")
     return SHARED_EVAL
+
+
+# -- PostgreSQL (tests/pg.py): one real server per session, a fresh database per test -------------
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests import pg
+
+    server, why = pg.start()
+    if server is None:
+        pytest.skip(why)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:  # noqa: ANN001
+    return pg_server.new_database()
+
+
+@pytest.fixture(autouse=True)
+def _close_stores():
+    """Stores (and their connection pools) live per process; each test starts with none open."""
+    yield
+    from rag.stores import close_stores
+
+    close_stores()

@@ -56,7 +56,19 @@ LOCK_KEY = 0x7261675F6D6967  # advisory lock held while migrating ("rag_mig")
 
 
 def migrate(conn: psycopg.Connection) -> int:
-    """Bring the schema up to ``LATEST``; refuse a database migrated by a newer version of rag."""
+    """Bring the schema up to ``LATEST``; refuse a database migrated by a newer version of rag.
+
+    A read-only server (a streaming replica) is only checked: its primary migrates it.
+    """
+    if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+        try:
+            current = schema_version(conn)
+        finally:
+            conn.rollback()
+        if current != LATEST:
+            raise IncompatibleIndexError(f"the replica's schema is version {current}, this version of rag needs "
+                                         f"{LATEST}: connect rag to the primary once to migrate it")
+        return current
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute("CREATE TABLE IF NOT EXISTS rag_schema (version integer PRIMARY KEY, "
@@ -75,5 +87,7 @@ def migrate(conn: psycopg.Connection) -> int:
 
 
 def schema_version(conn: psycopg.Connection) -> int:
+    if conn.execute("SELECT to_regclass('rag_schema')").fetchone()[0] is None:
+        return 0
     row = conn.execute("SELECT coalesce(max(version), 0) FROM rag_schema").fetchone()
     return int(row[0]) if row else 0
