@@ -281,13 +281,13 @@ def prepare_generation(
             assert reusable is not None
             chunk_vecs.append(np.asarray(reusable.chunk_vectors[old_chunk_ids], dtype=np.float32))
             sent_vecs.append(np.asarray(reusable.sentence_vectors[old_sent_ids], dtype=np.float32))
-        section_of = {}
+        section_of: dict[int, tuple[str, ...]] = {}
         for c in doc_chunks:
-            for s in c.sentence_ids:
-                section_of[s] = c.section
-        for i, s in enumerate(doc_sents):
+            for si in c.sentence_ids:
+                section_of[si] = c.section
+        for i, sentence in enumerate(doc_sents):
             if not reuse:
-                todo_sents.append((offset + i, sentence_embed_text(doc, s, section_of.get(i, ()))))
+                todo_sents.append((offset + i, sentence_embed_text(doc, sentence, section_of.get(i, ()))))
         for c in doc_chunks:
             chunks.append(Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.section,
                                 tuple(offset + s for s in c.sentence_ids)))

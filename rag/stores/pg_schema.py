@@ -60,7 +60,7 @@ def migrate(conn: psycopg.Connection) -> int:
 
     A read-only server (a streaming replica) is only checked: its primary migrates it.
     """
-    if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+    if _scalar(conn, "SELECT pg_is_in_recovery()"):
         try:
             current = schema_version(conn)
         finally:
@@ -87,7 +87,12 @@ def migrate(conn: psycopg.Connection) -> int:
 
 
 def schema_version(conn: psycopg.Connection) -> int:
-    if conn.execute("SELECT to_regclass('rag_schema')").fetchone()[0] is None:
+    if _scalar(conn, "SELECT to_regclass('rag_schema')") is None:
         return 0
     row = conn.execute("SELECT coalesce(max(version), 0) FROM rag_schema").fetchone()
     return int(row[0]) if row else 0
+
+
+def _scalar(conn: psycopg.Connection, query: str, params: tuple[object, ...] = ()) -> object:
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None

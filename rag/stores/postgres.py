@@ -299,7 +299,7 @@ class PostgresStore:
         with self.primary.connection() as conn:
             conn.autocommit = True
             deadline = None if timeout is None else time.monotonic() + timeout
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]:
+            while not pg_schema._scalar(conn, "SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK_KEY,)):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise IndexUnavailableError("another writer holds the database's write lock: try again when it "
                                                 "has finished")
@@ -322,7 +322,7 @@ class PostgresStore:
         try:
             with self.primary.connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY + 1,))  # numbers are unique
-                number = int(conn.execute("SELECT coalesce(max(number), 0) + 1 FROM rag_generations").fetchone()[0])
+                number = int(str(pg_schema._scalar(conn, "SELECT coalesce(max(number), 0) + 1 FROM rag_generations")))
                 name = generation.name(number)
                 say(f"writing generation {name} to {self.describe()}")
                 dense = {part: {"type": "hnsw", "metric": "cosine", **HNSW, "ef_search": EF_SEARCH}
