@@ -150,3 +150,33 @@ def settings_chunker(settings: Settings):  # noqa: ANN201
     from rag.service import chunker_config
 
     return chunker_config(settings)
+
+
+@pytest.mark.slow
+def test_dense_results_match_faiss_exact_search_with_the_real_model(pg_url: str, real_embedder) -> None:  # noqa: ANN001
+    """On the bundled corpus with the real model: pgvector's HNSW returns FAISS's exact top 10."""
+    import faiss
+    import numpy as np
+
+    from rag.chunking import ChunkerConfig
+    from rag.loading import load_corpus
+    from rag.store import prepare_generation
+    from rag.stores.postgres import PostgresStore
+    from tests.conftest import REPO
+
+    documents, _ = load_corpus(REPO / "corpus")
+    gen = prepare_generation(documents, real_embedder, ChunkerConfig())
+    store = PostgresStore(pg_url)
+    store.publish(gen)
+    index = store.load(real_embedder)
+    questions = ["When did Lyushkov defect?", "Who killed Lyushkov?", "What happened to his wife Inna?",
+                 "Where was Lyushkov born?", "What did he tell the Japanese about Soviet forces?"]
+    queries = np.stack([real_embedder.embed_query(q) for q in questions])
+    for vectors, searcher in ((gen.chunk_vectors, index.chunk_faiss), (gen.sentence_vectors, index.sentence_faiss)):
+        exact = faiss.IndexFlatIP(vectors.shape[1])
+        exact.add(vectors)
+        want_scores, want = exact.search(queries, 10)
+        got_scores, got = searcher.search(queries, 10)
+        assert (got == want).all()
+        np.testing.assert_allclose(got_scores, want_scores, atol=1e-4)
+    store.close()
