@@ -234,23 +234,21 @@ class PostgresStore:
             files.check_compatible(manifest, embedder, Path(self.describe()))
         documents = self._documents(conn, number, verify)
         chunk_table, sentence_table = _tables(number)
-        sentences, sentence_vectors = [], []
-        for doc_id, start, end, kind, vector in conn.execute(sql.SQL(
-                'SELECT doc_id, start, "end", kind, embedding FROM {} ORDER BY pos').format(
-                sql.Identifier(sentence_table))):
-            sentences.append(Sentence(doc_id, start, end, documents[doc_id].text[start:end], kind))
-            sentence_vectors.append(vector)
-        chunks, chunk_vectors = [], []
-        for chunk_id, doc_id, start, end, section, sentence_ids, vector in conn.execute(sql.SQL(
-                'SELECT chunk_id, doc_id, start, "end", section, sentence_ids, embedding FROM {} ORDER BY pos').format(
-                sql.Identifier(chunk_table))):
-            chunks.append(Chunk(chunk_id, doc_id, start, end, documents[doc_id].text[start:end], tuple(section),
-                                tuple(sentence_ids)))
-            chunk_vectors.append(vector)
+        sentences = [Sentence(doc_id, start, end, documents[doc_id].text[start:end], kind)
+                     for doc_id, start, end, kind in conn.execute(sql.SQL(
+                         'SELECT doc_id, start, "end", kind FROM {} ORDER BY pos').format(
+                         sql.Identifier(sentence_table)))]
+        chunks = [Chunk(chunk_id, doc_id, start, end, documents[doc_id].text[start:end], tuple(section),
+                        tuple(sentence_ids))
+                  for chunk_id, doc_id, start, end, section, sentence_ids in conn.execute(sql.SQL(
+                      'SELECT chunk_id, doc_id, start, "end", section, sentence_ids FROM {} ORDER BY pos').format(
+                      sql.Identifier(chunk_table)))]
+        dim = int((manifest.get("model") or {}).get("dim") or 0)
+        chunk_vectors = _vectors(conn, chunk_table, len(chunks), dim)
+        sentence_vectors = _vectors(conn, sentence_table, len(sentences), dim)
         counts = manifest.get("counts") or {}
         if len(chunks) != counts.get("chunks") or len(sentences) != counts.get("sentences"):
             raise IndexUnavailableError(f"generation {name} is inconsistent with its manifest: run `rag build --force`")
-        dim = int((manifest.get("model") or {}).get("dim") or 0)
         lexical = self._lexical(conn, number, name, manifest, verify)
         return files.Index(
             path=Path("postgresql") / name,
@@ -258,8 +256,8 @@ class PostgresStore:
             documents=documents,
             chunks=chunks,
             sentences=sentences,
-            chunk_vectors=_matrix(chunk_vectors, dim),
-            sentence_vectors=_matrix(sentence_vectors, dim),
+            chunk_vectors=chunk_vectors,
+            sentence_vectors=sentence_vectors,
             chunk_faiss=PgVectorSearcher(self, pool, chunk_table, len(chunks)),
             sentence_faiss=PgVectorSearcher(self, pool, sentence_table, len(sentences)),
             chunk_bm25=lexical["chunks"],
@@ -415,11 +413,26 @@ class PostgresStore:
         return removed
 
 
-def _matrix(vectors: list[Any], dim: int) -> np.ndarray:
-    if not vectors:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.ascontiguousarray(np.stack([np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v,
-                                                     dtype=np.float32) for v in vectors]))
+def _vectors(conn: psycopg.Connection, table: str, count: int, dim: int) -> np.ndarray:
+    """All vectors of a generation table in ``pos`` order, read as one binary COPY and decoded by numpy
+    (a Python object per row would make loading 100k rows take a minute)."""
+    from psycopg import sql
+
+    buffer = bytearray()
+    with conn.cursor() as cur, cur.copy(sql.SQL("COPY (SELECT embedding FROM {} ORDER BY pos) TO STDOUT "
+                                                "(FORMAT BINARY)").format(sql.Identifier(table))) as copy:
+        for block in copy:
+            buffer += block
+    # COPY BINARY: 19-byte header, then per row: int16 field count, int32 length, pgvector's
+    # int16 dim, int16 unused, dim float32 (all big-endian); a 2-byte trailer
+    row = np.dtype([("fields", ">i2"), ("length", ">i4"), ("dim", ">i2"), ("unused", ">i2"), ("v", ">f4", (dim,))])
+    body = memoryview(buffer)[19:19 + count * row.itemsize]
+    if len(body) != count * row.itemsize:
+        raise IndexUnavailableError(f"{table} holds fewer vectors than its generation's records: run `rag build`")
+    rows = np.frombuffer(body, dtype=row, count=count)
+    if count and ((rows["dim"] != dim).any() or (rows["fields"] != 1).any()):
+        raise IndexUnavailableError(f"{table} holds vectors of another dimension: run `rag build --force`")
+    return np.ascontiguousarray(rows["v"], dtype=np.float32).reshape(count, dim)
 
 
 def _lexical_blobs(generation: Generation) -> dict[str, tuple[str, bytes]]:
