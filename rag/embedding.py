@@ -21,11 +21,28 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from rag.batching import BatchStats
+
 log = logging.getLogger("rag.embedding")
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIM = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are truncated
+QUERY_BATCH = 16  # most concurrent queries embedded in one ONNX call (RAG_QUERY_BATCH; 1 = no batching)
+QUERY_SLOTS = 1  # ONNX query batches running at once (RAG_QUERY_SLOTS), each on one thread
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{name}={value!r} is not a positive integer: set it to 1 or more, or unset it")
+    return number
 
 
 @runtime_checkable
@@ -138,15 +155,24 @@ class FakeEmbedder:
 class OnnxEmbedder:
     """The same model run by ONNX Runtime, tokenized by ``tokenizers``; mean pooling and L2 norm as torch.
 
-    Single queries run on one thread (lowest latency; concurrent requests use the other cores),
-    batches on all cores.
+    Queries run on ``query_threads`` threads (one: lowest CPU per query; concurrent requests use
+    the other cores), document batches on all cores. Queries from concurrent threads are
+    micro-batched (rag.batching): those that arrive while ``query_slots`` batches are running are
+    embedded together in the next one (up to ``max_query_batch``), which costs less CPU per query
+    and gives the same vectors bit for bit (tests/test_batching.py); a lone query never waits.
     """
 
     model_id = MODEL_ID
     dim = MODEL_DIM
     backend = "onnxruntime"
 
-    def __init__(self, onnx_path: Path, model_dir: Path, batch_size: int = 32, query_threads: int = 1) -> None:
+    def __init__(self, onnx_path: Path, model_dir: Path, batch_size: int = 32, query_threads: int = 1,
+                 max_query_batch: int | None = None, query_slots: int | None = None) -> None:
+        from rag.batching import MicroBatcher
+
+        max_query_batch = max_query_batch or env_int("RAG_QUERY_BATCH", QUERY_BATCH)
+        query_slots = query_slots or env_int("RAG_QUERY_SLOTS", QUERY_SLOTS)
+
         self.onnx_path = onnx_path
         self.model_dir = model_dir
         self.batch_size = batch_size
@@ -155,6 +181,7 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
         self._tokenizer = None
         self._sessions: dict[int, object] = {}
+        self.queries: MicroBatcher[str] = MicroBatcher(self.embed_queries, max_query_batch, query_slots)
 
     def _tokenizer_(self):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
         if self._tokenizer is None:
@@ -207,8 +234,12 @@ class OnnxEmbedder:
             out[ids] = self._embed([texts[i] for i in ids], cpu_threads())
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries as one batch on ``query_threads`` threads (no length sorting: one call)."""
+        return self._embed(texts, self.query_threads)
+
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([text], self.query_threads)[0]
+        return self.queries(text)
 
 
 class AutoEmbedder:
@@ -277,6 +308,13 @@ class AutoEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._resolve()[0].embed_query(text)
+
+
+def query_batch_stats(embedder: object) -> BatchStats | None:
+    """The micro-batching counters of the embedder that serves queries (None when it does not batch)."""
+    embedder = getattr(embedder, "_query", None) or embedder  # AutoEmbedder: its resolved query backend
+    batcher = getattr(embedder, "queries", None)
+    return getattr(batcher, "stats", None)
 
 
 EMBEDDERS = ("auto", "onnx", "sentence-transformers", "fake")

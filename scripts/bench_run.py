@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         result = json.loads((args.out / "benchmarks.json").read_text())
         result["index_notes"] = INDEX_NOTES
-        (args.out / "benchmarks.md").write_text(bench_report.markdown(result, bench_report.plots(result, args.out)))
+        _write_report(args.out, result, bench_report.plots(result, args.out))
         dump(args.out / "benchmarks.json", result)
         return 0
     if args.smoke:
@@ -164,13 +164,20 @@ def main(argv: list[str] | None = None) -> int:
                 result.setdefault("merged", []).append({"part": part, "started": old.get("started"),
                                                         "load_before": old.get("load_before"),
                                                         "load_after": old.get("load_after")})
-    images = bench_report.plots(result, args.out)
-    (args.out / "benchmarks.md").write_text(bench_report.markdown(result, images))
+    _write_report(args.out, result, bench_report.plots(result, args.out))
     dump(args.out / "benchmarks.json", result)
     say(f"wrote {args.out / 'benchmarks.md'} in {result['minutes']:.1f} min")
     for what, target, measured, ok in bench_report.checks(result):
         say(f"{'PASS' if ok else 'FAIL'}  {what}: {measured} (target {target})")
     return 0
+
+
+def _write_report(out: Path, result: dict[str, Any], images: list[str]) -> None:
+    """benchmarks.md, keeping the marked sections other scripts maintain in it (e.g. PostgreSQL)."""
+    path = out / "benchmarks.md"
+    kept = bench_report.kept_blocks(path.read_text()) if path.is_file() else ""
+    text = bench_report.markdown(result, images)
+    path.write_text(text + ("\n" + kept + "\n" if kept else ""))
 
 
 def _inputs(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> tuple[Path, list[str]]:

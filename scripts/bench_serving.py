@@ -14,6 +14,7 @@ same embedder on the same questions, in the same run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -112,14 +113,54 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+def _server_pids(proc: subprocess.Popen[bytes]) -> list[str]:
+    pids = [str(proc.pid)]
+    with contextlib.suppress(OSError):
+        pids += Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return pids
+
+
+def server_cpu_s(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    total = 0
+    for pid in _server_pids(proc):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(proc: subprocess.Popen[bytes], port: int, bodies: list[str], concurrency: int, seconds: float,
+                  work: Path, tool: str) -> dict[str, Any]:
+    """One load run, with the server's CPU time per request (all its processes, all cores)."""
+    before = server_cpu_s(proc)
+    out = load(port, bodies, concurrency, seconds, work, tool)
+    out["cpu_ms_per_req"] = round((server_cpu_s(proc) - before) * 1000.0 / max(out["requests"], 1), 3)
+    return out
+
+
+def batch_stats(port: int) -> dict[str, float]:
+    """The server's query micro-batching counters from /metrics (empty when it does not batch)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("rag_query_batches", "rag_query_batch_items", "rag_query_batch_largest"):
+            out[name.removeprefix("rag_query_")] = float(value)
+    if out.get("batches"):
+        out["mean"] = round(out.get("batch_items", 0.0) / out["batches"], 2)
+    return out
+
+
 def server_rss(proc: subprocess.Popen[bytes]) -> float:
     """RSS of the server and its worker processes, in MiB (shared pages counted once per process)."""
-    pids = [str(proc.pid)]
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        pids += children
-    except OSError:
-        pass
+    pids = _server_pids(proc)
     return round(sum(rss_mb(p)["rss_mb"] for p in pids if rss_mb(p)["rss_mb"] == rss_mb(p)["rss_mb"]), 1)
 
 
@@ -202,6 +243,20 @@ def floor_ms(embedder: Any, questions: list[str], passes: int = 3) -> float:
     return median(times)
 
 
+def batched_floor_ms(embedder: Any, questions: list[str], batch: int = 16) -> float | None:
+    """Median query-embedding time per query when ``batch`` queries are embedded in one call (one thread)."""
+    query_embedder = getattr(embedder, "_query", None) or embedder
+    embed_queries = getattr(query_embedder, "embed_queries", None)
+    if embed_queries is None:
+        return None
+    times = []
+    for start in range(0, len(questions) - batch + 1, batch):
+        t0 = time.perf_counter()
+        embed_queries(questions[start:start + batch])
+        times.append((time.perf_counter() - t0) * 1000.0 / batch)
+    return median(times)
+
+
 def in_process_ms(retriever: Any, questions: list[str]) -> float:
     """Median ``Retriever.search`` time (embedding + retrieval, no HTTP), for the breakdown."""
     times = []
@@ -231,14 +286,18 @@ def run(index_dir: Path, corpus_dir: Path, questions: list[str], embedder_name: 
         result["server_rss_mb"] = server_rss(proc)
         load(port, bodies, 4, min(2.0, seconds), work, tool)  # warm-up
         result["floor_ms"] = round(floor_ms(embedder, questions), 3)
+        batched = batched_floor_ms(embedder, questions)
+        if batched is not None:
+            result["batched_floor_ms"] = round(batched, 3)
         result["in_process_ms"] = round(in_process_ms(retriever, questions), 3)
         say(f"serving: floor {result['floor_ms']} ms, in-process search {result['in_process_ms']} ms ({tool})")
         for c in levels:
-            runs = [load(port, bodies, c, seconds, work, tool) for _ in range(repeats)]
+            runs = [measured_load(proc, port, bodies, c, seconds, work, tool) for _ in range(repeats)]
             row = _summarise(c, runs)
             result["levels"].append(row)
             say(f"serving: c={c}: p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, {row['rps']} req/s, "
                 f"{row['errors']} errors")
+        result["query_batches"] = batch_stats(port)
         result["floor_after_ms"] = round(floor_ms(embedder, questions, passes=1), 3)
         result["server_rss_after_mb"] = server_rss(proc)
     finally:
@@ -249,7 +308,8 @@ def run(index_dir: Path, corpus_dir: Path, questions: list[str], embedder_name: 
         proc = start_server(index_dir, corpus_dir, port + n, embedder_name, n, log, cache_dir)
         try:
             load(port + n, bodies, 4, min(2.0, seconds), work, tool)
-            row = _summarise(top, [load(port + n, bodies, top, seconds, work, tool) for _ in range(repeats)])
+            row = _summarise(top, [measured_load(proc, port + n, bodies, top, seconds, work, tool)
+                                   for _ in range(repeats)])
             row["workers"] = n
             row["server_rss_mb"] = server_rss(proc)
             result["workers"].append(row)
@@ -260,10 +320,12 @@ def run(index_dir: Path, corpus_dir: Path, questions: list[str], embedder_name: 
 
 
 def _summarise(concurrency: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("p50_ms", "p95_ms", "p99_ms", "rps", "cpu_ms_per_req")
     return {"concurrency": concurrency,
-            **{key: round(median([r[key] for r in runs]), 3) for key in ("p50_ms", "p95_ms", "p99_ms", "rps")},
+            **{key: round(median([r[key] for r in runs]), 3) for key in keys if all(key in r for r in runs)},
             "errors": int(sum(r["errors"] for r in runs)), "requests": int(sum(r["requests"] for r in runs)),
-            "runs": [{k: r[k] for k in ("p50_ms", "p99_ms", "rps", "errors")} for r in runs]}
+            "runs": [{k: r[k] for k in ("p50_ms", "p99_ms", "rps", "errors", "cpu_ms_per_req") if k in r}
+                     for r in runs]}
 
 
 def _have_wrk() -> bool:

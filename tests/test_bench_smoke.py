@@ -37,10 +37,12 @@ def test_bench_smoke_writes_report_with_all_parts(tmp_path: Path) -> None:
     for row in [*serving["levels"], *serving["workers"]]:
         assert row["requests"] > 0 and row["errors"] == 0
         assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+        assert row["cpu_ms_per_req"] > 0  # the server's own CPU time, read from /proc
     assert serving["floor_ms"] > 0 and serving["workers"][0]["workers"] == 2
 
     indexing = data["indexing"]
     assert indexing["chunks"] > 0 and indexing["build_chunks_per_s"] > 0 and indexing["raw_chunks_per_s"] > 0
+    assert indexing["embedded"].startswith("sentences")  # chunk vectors are sentence means: only sentences embedded
 
     (row,) = data["scale"]["rows"]
     assert row["n"] == 3000 and row["params"]["type"] == "ivf"  # the smoke run lowers the flat limit
@@ -50,9 +52,21 @@ def test_bench_smoke_writes_report_with_all_parts(tmp_path: Path) -> None:
     report = (out / "benchmarks.md").read_text()
     for heading in ("## Machine", "## Targets", "## Serving", "### Several workers", "## Indexing", "## Scale"):
         assert heading in report
+    assert "Server CPU time per request" in report and "CPU ms/req" in report
     if importlib.util.find_spec("matplotlib"):
         for name in ("benchmarks-serving.png", "benchmarks-scale.png"):
             assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert f"]({name})" in report
     with socket.socket() as s:  # the servers were stopped
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_report_keeps_sections_other_scripts_maintain() -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    import bench_report
+
+    previous = ("# old report\n\n<!-- postgres:start -->\n## PostgreSQL\n| a |\n<!-- postgres:end -->\n\ntail\n"
+                "<!-- other:start -->x<!-- other:end -->")
+    kept = bench_report.kept_blocks(previous)
+    assert kept == "<!-- postgres:start -->\n## PostgreSQL\n| a |\n<!-- postgres:end -->\n\n<!-- other:start -->x<!-- other:end -->"
+    assert bench_report.kept_blocks("# nothing marked\n") == ""

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from rag.api import create_app
 from rag.api.security import KeyRing, RateLimiter, required_role
+from rag.api.state import SEARCH_THREADS
 from rag.chunking import ChunkerConfig, chunk_document
 from rag.config import Settings
 from rag.embedding import FakeEmbedder
@@ -205,7 +206,7 @@ def test_slow_requests_time_out_and_a_full_queue_sheds_load(tmp_path: Path) -> N
         assert time.monotonic() - t0 < 3
         results: list[int] = []
         threads = [threading.Thread(target=lambda: results.append(
-            client.post("/v1/search", json={"query": "tea"}).status_code)) for _ in range(8)]
+            client.post("/v1/search", json={"query": "tea"}).status_code)) for _ in range(SEARCH_THREADS + 8)]
         for t in threads:
             t.start()
         for t in threads:

@@ -12,23 +12,29 @@ from rag.api.state import ServiceState
 from rag.retrieval import Retriever
 
 
-def get_state(request: Request) -> ServiceState:
+def _state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.rag
     return state
 
 
-def current_retriever(request: Request, response: Response) -> Retriever:
+# The dependencies are ``async def`` although they never await: FastAPI runs a plain ``def``
+# dependency on its thread pool, a hand-off that cost more than the whole dependency on every request.
+async def get_state(request: Request) -> ServiceState:
+    return _state(request)
+
+
+async def current_retriever(request: Request, response: Response) -> Retriever:
     """The loaded retriever, captured once per request; 503 until the index is ready.
 
     The response names the generation it used in the ``X-Index-Version`` header (and, where the
     body has one, in ``index_version``).
     """
-    retriever = get_state(request).retriever()
+    retriever = _state(request).retriever()
     response.headers["X-Index-Version"] = retriever.index.version
     return retriever
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON."""
     declared = request.headers.get("content-type", "")
     media = declared.split(";", 1)[0].strip().lower()

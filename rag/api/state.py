@@ -26,10 +26,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("rag.api")
 T = TypeVar("T")
 
-SEARCH_THREADS = 4  # concurrent CPU-bound searches; more only oversubscribes the cores
+SEARCH_THREADS = 16  # concurrent searches (RAG_SEARCH_THREADS): enough that their query embeddings batch well
 WARM_UP_QUERY = "warm up the model"
 MAX_PENDING_WRITES = 16
 GC_EVERY_SECONDS = 60.0
+
+
+def search_threads(settings: Settings) -> int:
+    """Threads for queries: ``settings.search_threads`` if set, else RAG_SEARCH_THREADS, else SEARCH_THREADS."""
+    from rag.embedding import env_int
+
+    return int(getattr(settings, "search_threads", 0) or env_int("RAG_SEARCH_THREADS", SEARCH_THREADS))
 
 
 class ServiceState:
@@ -47,6 +54,7 @@ class ServiceState:
         self.load_seconds: float | None = None
         self.started_at = time.time()
         self._thread: threading.Thread | None = None
+        self.search_threads = search_threads(settings)
         self._workers, self._writer = self._new_pools()
         self._pending = 0  # queries submitted and not finished (including abandoned ones)
         self._pending_writes = 0
@@ -81,9 +89,8 @@ class ServiceState:
         workers.shutdown(wait=False, cancel_futures=True)
         writer.shutdown(wait=False, cancel_futures=True)
 
-    @staticmethod
-    def _new_pools() -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
-        return (ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="rag-query"),
+    def _new_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        return (ThreadPoolExecutor(self.search_threads, thread_name_prefix="rag-query"),
                 ThreadPoolExecutor(1, thread_name_prefix="rag-write"))
 
     def load(self) -> None:
@@ -147,14 +154,15 @@ class ServiceState:
         finished within ``request_timeout`` gives 503 if it never started, else 504.
         """
         with self._count_lock:
-            if self._pending >= self.settings.max_pending + SEARCH_THREADS:
+            if self._pending >= self.settings.max_pending + self.search_threads:
                 raise ApiError(503, "overloaded", "the server is busy: retry in a moment",
                                {"pending": self._pending}, {"Retry-After": "1"})
             self._pending += 1
         future = self._workers.submit(functools.partial(func, *args, **kwargs))
         future.add_done_callback(self._query_done)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.request_timeout)
+        try:  # asyncio.timeout rather than wait_for: no extra task per request
+            async with asyncio.timeout(self.settings.request_timeout):
+                return await asyncio.wrap_future(future)
         except TimeoutError:
             timeout = self.settings.request_timeout
             if future.cancel():
@@ -255,4 +263,17 @@ class ServiceState:
                      ("built_at", str(index.manifest.get("built_at", "")))), 1.0)]),
             Gauge("rag_index_load_seconds", "Time spent loading and warming up the index.",
                   [((), round(self.load_seconds or 0.0, 6))]),
+            *self._batch_gauges(),
         ]
+
+    def _batch_gauges(self) -> list[Gauge]:
+        from rag.embedding import query_batch_stats
+
+        stats = query_batch_stats(getattr(self.engine, "embedder", None))
+        if stats is None:
+            return []
+        return [Gauge("rag_query_batches", "Query-embedding batches run (concurrent queries are micro-batched).",
+                      [((), stats.batches)]),
+                Gauge("rag_query_batch_items", "Queries embedded in those batches (items / batches = mean size).",
+                      [((), stats.items)]),
+                Gauge("rag_query_batch_largest", "The largest query-embedding batch so far.", [((), stats.largest)])]

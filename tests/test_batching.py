@@ -1,0 +1,190 @@
+"""Micro-batching of concurrent queries (rag.batching): a lone call runs at once, concurrent calls
+share a batch, each caller gets its own row, errors reach every caller of the batch; the ONNX
+embedder gives the same vectors batched as alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.batching import MicroBatcher
+
+
+class Recorder:
+    """A batch function that remembers its batches and can be held until released."""
+
+    def __init__(self, hold: threading.Event | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.hold = hold
+        self.started = threading.Event()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.started.set()
+        if self.hold is not None:
+            assert self.hold.wait(10)
+        return [x * 10 for x in items]
+
+
+def test_a_lone_call_runs_at_once_as_a_batch_of_one() -> None:
+    run = Recorder()
+    batcher = MicroBatcher(run, max_batch=8)
+    t0 = time.perf_counter()
+    assert [batcher(i) for i in range(3)] == [0, 10, 20]
+    assert time.perf_counter() - t0 < 0.5
+    assert run.batches == [[0], [1], [2]]
+    assert batcher.stats.batches == 3 and batcher.stats.largest == 1
+
+
+def test_calls_that_arrive_while_a_batch_runs_share_the_next_one() -> None:
+    release = threading.Event()
+    run = Recorder(release)
+    batcher = MicroBatcher(run, max_batch=8, slots=1)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(batcher, 100)
+        assert run.started.wait(5)  # the first batch is running (held)
+        rest = [pool.submit(batcher, i) for i in range(6)]
+        deadline = time.monotonic() + 5
+        while len(batcher._queue) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        assert first.result(5) == 1000
+        assert [f.result(5) for f in rest] == [i * 10 for i in range(6)]  # each caller gets its own row
+    assert run.batches[0] == [100]
+    assert sorted(run.batches[1]) == list(range(6)) and len(run.batches) == 2
+    assert batcher.stats.largest == 6 and batcher.stats.items == 7
+
+
+def test_batches_are_capped_at_max_batch() -> None:
+    release = threading.Event()
+    run = Recorder(release)
+    batcher = MicroBatcher(run, max_batch=3, slots=1)
+    with ThreadPoolExecutor(10) as pool:
+        first = pool.submit(batcher, -1)
+        assert run.started.wait(5)
+        rest = [pool.submit(batcher, i) for i in range(7)]
+        while len(batcher._queue) < 7:
+            time.sleep(0.01)
+        release.set()
+        assert [f.result(5) for f in [first, *rest]] == [-10, *(i * 10 for i in range(7))]
+    assert max(len(b) for b in run.batches) == 3
+    assert sorted(x for b in run.batches[1:] for x in b) == list(range(7))
+
+
+def test_an_error_reaches_every_caller_of_its_batch_and_the_batcher_goes_on() -> None:
+    calls = []
+
+    def run(items: list[str]) -> list[str]:
+        calls.append(items)
+        if "bad" in items:
+            raise ValueError("boom")
+        return [s.upper() for s in items]
+
+    batcher = MicroBatcher(run)
+    with pytest.raises(ValueError, match="boom"):
+        batcher("bad")
+    assert batcher("good") == "GOOD"
+    with pytest.raises(RuntimeError, match="gave 0 results"):
+        MicroBatcher(lambda items: [])("x")
+    with pytest.raises(ValueError):
+        MicroBatcher(run, max_batch=0)
+
+
+def test_many_threads_get_their_own_results_under_contention() -> None:
+    batcher = MicroBatcher(lambda items: [x * x for x in items], max_batch=4, slots=2)
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(batcher, range(500)))
+    assert results == [x * x for x in range(500)]
+    assert batcher.stats.items == 500 and batcher.stats.largest <= 4
+
+
+def test_onnx_queries_batched_equal_queries_alone(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from rag import onnx_export
+    from rag.embedding import OnnxEmbedder
+    from tests.test_onnx import tiny_graph
+
+    table = tiny_graph(tmp_path / "tiny.onnx")
+    embedder = OnnxEmbedder(tmp_path / "tiny.onnx", onnx_export.model_dir(), max_query_batch=8)
+    embedder.dim = table.shape[1]
+    texts = ["Who killed Lyushkov?", "a", "When did the Normans conquer England, and who led them?", "tea " * 40]
+    alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
+    np.testing.assert_array_equal(embedder.embed_queries(texts), alone)
+    with ThreadPoolExecutor(8) as pool:
+        together = np.stack(list(pool.map(embedder.embed_query, texts * 25)))
+    np.testing.assert_array_equal(together, np.tile(alone, (25, 1)))
+    assert embedder.queries.stats.items == 100
+
+
+def test_query_batch_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    from rag.embedding import OnnxEmbedder
+    from rag.errors import ConfigError
+
+    monkeypatch.setenv("RAG_QUERY_BATCH", "3")
+    monkeypatch.setenv("RAG_QUERY_SLOTS", "2")
+    embedder = OnnxEmbedder(tmp_path / "x.onnx", tmp_path)
+    assert (embedder.queries.max_batch, embedder.queries.slots) == (3, 2)
+    monkeypatch.setenv("RAG_QUERY_BATCH", "zero")
+    with pytest.raises(ConfigError, match="RAG_QUERY_BATCH"):
+        OnnxEmbedder(tmp_path / "x.onnx", tmp_path)
+
+
+@pytest.mark.slow
+def test_real_model_batched_queries_are_bit_identical() -> None:
+    pytest.importorskip("onnxruntime")
+    from rag import onnx_export
+    from rag.embedding import OnnxEmbedder
+
+    path, _ = onnx_export.ensure(onnx_export.default_cache_dir())
+    embedder = OnnxEmbedder(path, onnx_export.model_dir())
+    texts = ["Who killed Lyushkov?", "What is the capital of Normandy?", "a", "",
+             "When did the Normans conquer England, and who led them?", "Ünïcödé: 東京, Zürich, naïve café",
+             "How many people lived in the city in the 19th century according to the census?"]
+    alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
+    np.testing.assert_array_equal(embedder.embed_queries(texts), alone)
+    with ThreadPoolExecutor(8) as pool:
+        together = np.stack(list(pool.map(embedder.embed_query, texts * 6)))
+    np.testing.assert_array_equal(together, np.tile(alone, (6, 1)))
+
+
+def test_no_empty_batches_when_items_are_taken_by_other_slots() -> None:
+    sizes: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        time.sleep(0.002)
+        return items
+
+    batcher = MicroBatcher(run, max_batch=3, slots=2)
+    with ThreadPoolExecutor(12) as pool:
+        assert list(pool.map(batcher, range(300))) == list(range(300))
+    assert min(sizes) >= 1 and sum(sizes) == 300 == batcher.stats.items
+    assert batcher.stats.batches == len(sizes)
+
+
+def test_search_threads_and_batch_counters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.api.state import SEARCH_THREADS, search_threads
+    from rag.config import Settings
+    from rag.embedding import FakeEmbedder, query_batch_stats
+
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")  # type: ignore[call-arg]
+    monkeypatch.delenv("RAG_SEARCH_THREADS", raising=False)
+    assert search_threads(settings) == SEARCH_THREADS
+    monkeypatch.setenv("RAG_SEARCH_THREADS", "3")
+    assert search_threads(settings) == 3
+    assert query_batch_stats(FakeEmbedder()) is None
+
+    class Holder:  # like AutoEmbedder once resolved: the query backend is ``_query``
+        def __init__(self, batcher: MicroBatcher[int]) -> None:
+            self._query = type("Backend", (), {"queries": batcher})()
+
+    batcher = MicroBatcher(lambda items: items)
+    batcher(1)
+    stats = query_batch_stats(Holder(batcher))
+    assert stats is not None and (stats.batches, stats.items, stats.mean) == (1, 1, 1.0)
