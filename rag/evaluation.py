@@ -187,6 +187,17 @@ def build_retriever(evalset: EvalSet, settings: Settings, index_dir: Path, embed
 
     embedder.embed_query("warm up")  # load the model before the clock starts
     t0 = time.perf_counter()
+    if settings.store != "local":  # evaluate through a database store (`rag eval --store`)
+        from rag.loading import load_corpus
+        from rag.service import publish
+        from rag.stores import open_store
+
+        store = open_store(settings)
+        documents = evalset.documents if evalset.documents is not None else load_corpus(settings.corpus_dir)[0]
+        with store.write_lock():
+            built = publish(settings, store, documents, embedder, progress=progress).built
+        seconds = time.perf_counter() - t0 if built else None
+        return Retriever(store.load(embedder), embedder, candidates=settings.candidates, fusion=fusion), seconds
     if evalset.documents is None:
         built = build(settings, index_dir=index_dir, embedder=embedder, progress=progress).built
     else:
@@ -299,8 +310,8 @@ def format_report(report: Report) -> str:
 
 def run_cli(args: argparse.Namespace, settings: Settings, progress: Callable[[str], None] | None = None) -> int:
     """``rag eval``: evaluate each file and print the metrics (JSON with ``--json``)."""
-    overrides = {k: v for k, v in (("chunk_chars", args.chunk_chars), ("chunk_overlap", args.chunk_overlap))
-                 if v is not None}
+    overrides = {k: v for k, v in (("chunk_chars", args.chunk_chars), ("chunk_overlap", args.chunk_overlap),
+                                   ("store", getattr(args, "store", None) or "local")) if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)
     reports = []
