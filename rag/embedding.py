@@ -210,10 +210,17 @@ class OnnxEmbedder:
                     self._sessions[threads] = session
         return session
 
-    def _embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
+    def _encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, right-padded to the longest text."""
         encodings = self._tokenizer_().encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, mask
+
+    def _embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
+        return self._run(*self._encode(texts), threads)
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray, threads: int) -> np.ndarray:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session(threads).run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
@@ -235,8 +242,26 @@ class OnnxEmbedder:
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Several queries as one batch on ``query_threads`` threads (no length sorting: one call)."""
-        return self._embed(texts, self.query_threads)
+        """Several queries at once on ``query_threads`` threads, in runs of similar token length.
+
+        Padding a short question to the longest of a batch costs as much as real tokens, so the
+        batch is split where padding would cost more than another call (rag.batching.length_groups).
+        """
+        from rag.batching import length_groups
+
+        ids, mask = self._encode(texts)
+        if len(ids) <= 1:
+            return self._run(ids, mask, self.query_threads)
+        lengths = mask.sum(axis=1)
+        out: np.ndarray | None = None
+        for rows in length_groups(lengths):
+            width = int(lengths[rows].max())  # right padding: the group's own padded length
+            vectors = self._run(ids[rows, :width], mask[rows, :width], self.query_threads)
+            if out is None:
+                out = np.empty((len(ids), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        assert out is not None
+        return out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.queries(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.batching import MicroBatcher
+from rag.batching import MicroBatcher, length_groups
 
 
 class Recorder:
@@ -188,3 +188,13 @@ def test_search_threads_and_batch_counters(tmp_path: Path, monkeypatch: pytest.M
     batcher(1)
     stats = query_batch_stats(Holder(batcher))
     assert stats is not None and (stats.batches, stats.items, stats.mean) == (1, 1, 1.0)
+
+
+def test_length_groups_pad_only_where_a_call_costs_more() -> None:
+    lengths = [9, 30, 8, 9, 31, 8]
+    groups = length_groups(lengths, call_cost=32)
+    assert sorted(i for g in groups for i in g.tolist()) == list(range(6))  # every row once
+    assert [sorted(lengths[i] for i in g) for g in groups] == [[8, 8, 9, 9], [30, 31]]
+    assert len(length_groups(lengths, call_cost=10_000)) == 1  # calls dear: one padded batch
+    assert [len(g) for g in length_groups(lengths, call_cost=0)] == [2, 2, 1, 1]  # calls free: no padding at all
+    assert length_groups([]) == [] and [g.tolist() for g in length_groups([7])] == [[0]]
