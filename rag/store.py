@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 EMBED_TEMPLATE = "title-section-v1"
-# Chunk vectors are the normalised mean of their sentences' vectors: only sentences are embedded,
-# which halves build time at equal retrieval quality (docs/evaluation.md, "chunk-mean-vectors").
+# How chunk vectors are made: "text" embeds each chunk's label and text; "sentence-mean" takes the
+# normalised mean of its sentences' vectors, so only sentences are embedded (about half the build
+# time; docs/evaluation.md, "chunk-mean-vectors").
+CHUNK_VECTOR_MODES = ("text", "sentence-mean")
 CHUNK_VECTORS = "sentence-mean"
 
 
@@ -265,6 +267,7 @@ def prepare_generation(
     chunk_vecs: list[np.ndarray] = []
     sent_vecs: list[np.ndarray] = []
     todo_sents: list[tuple[int, str]] = []
+    todo_chunks: list[tuple[int, str]] = []
     ordered = sorted(documents, key=lambda d: d.doc_id)
     for doc in ordered:
         doc_sents, doc_chunks = chunk_document(doc, chunker)
@@ -289,6 +292,8 @@ def prepare_generation(
             if not reuse:
                 todo_sents.append((offset + i, sentence_embed_text(doc, sentence, section_of.get(i, ()))))
         for c in doc_chunks:
+            if not reuse and CHUNK_VECTORS == "text":
+                todo_chunks.append((len(chunks), chunk_embed_text(doc, c)))
             chunks.append(Chunk(c.chunk_id, c.doc_id, c.start, c.end, c.text, c.section,
                                 tuple(offset + s for s in c.sentence_ids)))
         if not reuse:
@@ -298,10 +303,15 @@ def prepare_generation(
     dim = embedder.dim
     all_chunk_vecs = np.concatenate(chunk_vecs) if chunk_vecs else np.zeros((0, dim), np.float32)
     all_sent_vecs = np.concatenate(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32)
-    if todo_sents:
-        say(f"embedding {len(todo_sents)} sentences")
-        all_sent_vecs[[i for i, _ in todo_sents]] = embedder.embed_documents([t for _, t in todo_sents])
-        all_chunk_vecs = chunk_vectors_from_sentences(chunks, all_sent_vecs)
+    if todo_sents or todo_chunks:
+        say(f"embedding {len(todo_sents)} sentences" + (f" and {len(todo_chunks)} chunks" if todo_chunks else ""))
+        vectors = embedder.embed_documents([t for _, t in todo_sents] + [t for _, t in todo_chunks])
+        if todo_sents:
+            all_sent_vecs[[i for i, _ in todo_sents]] = vectors[:len(todo_sents)]
+        if todo_chunks:
+            all_chunk_vecs[[i for i, _ in todo_chunks]] = vectors[len(todo_sents):]
+        elif CHUNK_VECTORS == "sentence-mean":
+            all_chunk_vecs = chunk_vectors_from_sentences(chunks, all_sent_vecs)
     return Generation(ordered, chunks, sentences, all_chunk_vecs, all_sent_vecs, config, fp)
 
 
