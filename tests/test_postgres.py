@@ -180,3 +180,16 @@ def test_dense_results_match_faiss_exact_search_with_the_real_model(pg_url: str,
         assert (got == want).all()
         np.testing.assert_allclose(got_scores, want_scores, atol=1e-4)
     store.close()
+
+
+def test_a_search_on_a_collected_generation_is_unavailable_not_a_crash(tmp_path: Path, pg_url: str) -> None:
+    import numpy as np
+
+    settings = _settings(tmp_path, pg_url)
+    build(settings)
+    store = open_store(settings)
+    index = store.load(FakeEmbedder())
+    build(settings.model_copy(update={"corpus_dir": write_corpus(tmp_path / "c2", {"tea.md": MD_DOC})}))
+    assert store.collect_garbage(keep=1, grace_seconds=0) == [index.version]
+    with pytest.raises(IndexUnavailableError, match="rag_chunks_1"):
+        index.chunk_faiss.search(np.ones((1, 64), dtype=np.float32), 3)

@@ -74,7 +74,7 @@ class PgVectorSearcher:
         self.store, self.pool, self.table, self.ntotal = store, pool, table, ntotal
 
     def search(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        from psycopg import OperationalError, sql
+        from psycopg import Error, OperationalError, sql
 
         scores = np.full((len(queries), n), -np.inf, dtype=np.float32)
         ids = np.full((len(queries), n), -1, dtype=np.int64)
@@ -94,6 +94,8 @@ class PgVectorSearcher:
             except OperationalError as exc:  # a replica went away: the next one (the primary last)
                 if attempt == len(pools) - 1:
                     raise _unavailable("vector search", exc) from exc
+            except Error as exc:  # e.g. the generation was collected while this process still served it
+                raise _unavailable(f"vector search in {self.table}", exc) from exc
         return scores, ids
 
 
