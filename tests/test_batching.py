@@ -198,3 +198,19 @@ def test_length_groups_pad_only_where_a_call_costs_more() -> None:
     assert len(length_groups(lengths, call_cost=10_000)) == 1  # calls dear: one padded batch
     assert [len(g) for g in length_groups(lengths, call_cost=0)] == [2, 2, 1, 1]  # calls free: no padding at all
     assert length_groups([]) == [] and [g.tolist() for g in length_groups([7])] == [[0]]
+
+
+def test_documents_sorted_by_token_length_in_windows_keep_their_order(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    from rag import embedding, onnx_export
+    from rag.embedding import OnnxEmbedder
+    from tests.test_onnx import tiny_graph
+
+    table = tiny_graph(tmp_path / "tiny.onnx")
+    embedder = OnnxEmbedder(tmp_path / "tiny.onnx", onnx_export.model_dir(), batch_size=2)
+    embedder.dim = table.shape[1]
+    texts = ["x " * 50, "short", "Zürich 1848 naïve", "", "a b c d e f", "tea " * 300, "one two"]
+    alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
+    monkeypatch.setattr(embedding, "DOCUMENT_WINDOW", 3)
+    np.testing.assert_array_equal(embedder.embed_documents(texts), alone)
