@@ -172,9 +172,12 @@ def markdown(r: dict[str, Any], images: list[str]) -> str:
                   f"({s.get('floor_after_ms', s['floor_ms']):.2f} ms re-measured after the load); the same search "
                   f"without HTTP (embedding + retrieval) takes {s['in_process_ms']:.2f} ms. Server RSS "
                   f"{s.get('server_rss_mb', '?')} MiB after load.", "",
-                  _table(["clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "p50 ÷ floor"],
+                  _table(["clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "p50 ÷ floor", "CPU ms/req",
+                          "queries per embedding batch"],
                          [[row["concurrency"], f"{row['p50_ms']:.2f}", f"{row['p95_ms']:.2f}", f"{row['p99_ms']:.2f}",
-                           f"{row['rps']:.0f}", row["errors"], f"{row['p50_ms'] / s['floor_ms']:.2f}"]
+                           f"{row['rps']:.0f}", row["errors"], f"{row['p50_ms'] / s['floor_ms']:.2f}",
+                           f"{row['cpu_ms_per_req']:.2f}" if "cpu_ms_per_req" in row else "-",
+                           row.get("queries_per_batch", "-")]
                           for row in s["levels"]]), ""]
         parts += _breakdown(s, m["cores"])
         if r.get("serving_notes"):

@@ -292,8 +292,13 @@ def run(index_dir: Path, corpus_dir: Path, questions: list[str], embedder_name: 
         result["in_process_ms"] = round(in_process_ms(retriever, questions), 3)
         say(f"serving: floor {result['floor_ms']} ms, in-process search {result['in_process_ms']} ms ({tool})")
         for c in levels:
+            before = batch_stats(port)
             runs = [measured_load(proc, port, bodies, c, seconds, work, tool) for _ in range(repeats)]
             row = _summarise(c, runs)
+            after = batch_stats(port)
+            if after.get("batches", 0) > before.get("batches", 0):
+                row["queries_per_batch"] = round((after["batch_items"] - before["batch_items"])
+                                                 / (after["batches"] - before["batches"]), 2)
             result["levels"].append(row)
             say(f"serving: c={c}: p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, {row['rps']} req/s, "
                 f"{row['errors']} errors")
