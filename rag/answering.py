@@ -30,8 +30,7 @@ from rag.claims import Conflict, LocateResult, Match, locate
 from rag.context import ContextCitation, ContextResult, build_context
 from rag.documents import Answer, Citation, Passage, citation_label
 from rag.errors import InvalidRequestError
-from rag.lexical import tokenize
-from rag.numbers import compare
+from rag.numbers import restates
 from rag.retrieval import Query, Retriever
 from rag.store import Index
 
@@ -101,14 +100,9 @@ def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray
     item = index.sentences[sentence_ids[best]]
     if item.kind != "item":
         return best
-    value = item.text.split(":", 1)[-1]
-    words = {t for t in tokenize(value) if not t.isdigit()}
     for j in np.argsort(-logits, kind="stable").tolist():
         s = index.sentences[sentence_ids[j]]
-        if s.kind != "text" or s.doc_id != item.doc_id or not words <= set(tokenize(s.text)):
-            continue
-        check = compare(value, s.text)
-        if not check.conflicts and not check.unattested:
+        if s.kind == "text" and s.doc_id == item.doc_id and restates(item.text, s.text):
             return int(j)
     return best
 

@@ -144,3 +144,16 @@ def compare(claim: str, source: str) -> Comparison:
         sn = min(s.numbers, key=lambda v: abs(math.log1p(abs(mid)) - math.log1p(abs((v.low + v.high) / 2))))
         conflicts.append((cn.text, sn.text))
     return Comparison(tuple(dict.fromkeys(conflicts)), tuple(dict.fromkeys(unattested)))
+
+
+def restates(item: str, sentence: str) -> bool:
+    """Whether prose ``sentence`` states the value of list item ``item`` (``- Died: 1945-08-19``):
+    it has every non-numeric word of the value and agrees with (and attests) its dates and numbers."""
+    from rag.lexical import tokenize
+
+    value = item.split(":", 1)[-1]
+    words = {t for t in tokenize(value) if not t.isdigit()}
+    if not words <= set(tokenize(sentence)):
+        return False
+    check = compare(value, sentence)
+    return not check.conflicts and not check.unattested

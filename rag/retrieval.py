@@ -2,18 +2,17 @@
 
 Evidence is scored at sentence level first: each sentence gets a weighted sum of its dense
 cosine, its BM25 score (scaled by the query's best), the IDF-weighted share of query words it
-contains, the same dense/BM25 evidence of its neighbouring sentences, and an answer-type cue
-(a "when" question and a sentence with a date or year, "how many" and a number). A chunk's
+contains, the same dense/BM25 evidence of its neighbouring sentences, answer-type cues
+(``rag.cues``: a "when" question and a sentence with a date, better a year; "how many" and a
+number; "who"/"where" and a name the question does not already use) and its length. A chunk's
 score adds its own dense, BM25 and coverage evidence to its best sentence's score, so the
 passage ranked first is the one holding the best evidence sentence, which becomes its top
 highlight. The weights (``TUNING``) were fitted on half of the SQuAD development articles and
-validated on the other half and on the Lyushkov questions (docs/evaluation.md).
-"""
+validated on the other half and on the Lyushkov questions (docs/evaluation.md)."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag import cues, numbers
 from rag.documents import Citation, Highlight, Passage, citation_label
 from rag.embedding import Embedder
 from rag.errors import InvalidRequestError, NotFoundError
@@ -34,7 +34,8 @@ EXACT_LIMIT = 50_000  # below this many chunks every chunk is scored exactly
 BIGRAM_CACHE = 500_000  # sentences whose word pairs are remembered
 DENSE_ALL_LIMIT = 200_000  # below this many sentences a query's cosine with every sentence is computed once
 
-SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type", "bigrams")
+SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type", "bigrams",
+                     "year", "name", "assertive", "length", "reference")
 PASSAGE_FEATURES = ("chunk_dense", "chunk_lexical", "chunk_coverage", "best_sentence")
 _LEXICAL = {"lexical", "coverage", "context_lexical", "bigrams", "chunk_lexical", "chunk_coverage"}
 _DENSE = {"dense", "context_dense", "chunk_dense"}
@@ -44,8 +45,8 @@ _DENSE = {"dense", "context_dense", "chunk_dense"}
 class Tuning:
     """Weights of ``SENTENCE_FEATURES`` (highlights) and ``PASSAGE_FEATURES`` (ranking)."""
 
-    sentence: tuple[float, ...] = (0.6, 0.0, 0.2, 0.02, 0.05, 0.1, 0.2)
-    passage: tuple[float, ...] = (0.1, 0.02, 0.1, 0.5)
+    sentence: tuple[float, ...] = (0.6, 0.0, 0.2, 0.035, 0.02, 0.05, 0.1, 0.05, 0.02, 0.0, 0.02, 0.0)
+    passage: tuple[float, ...] = (0.035, 0.0, 0.1, 0.5)
 
     def replace(self, **changes: Any) -> Tuning:
         return dataclasses.replace(self, **changes)
@@ -61,15 +62,6 @@ class Tuning:
 
 TUNING = Tuning()
 
-# Answer-type cues: what kind of token the question asks for, and sentences that have one.
-_ASKS_DATE = re.compile(r"^\s*when\b|\b(what|which|in what)\s+(year|date|day|month|century|decade)\b", re.I)
-_ASKS_NUMBER = re.compile(r"\bhow\s+(many|much|long|far|old|large|big|high|tall|often)\b|"
-                          r"\bwhat\s+(percentage|percent|number|proportion|fraction)\b", re.I)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_HAS_DATE = re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\bcentur(y|ies)\b|\b\d+(st|nd|rd|th)\b", re.I)
-_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-                         r"forty|fifty|hundred|thousand|million|billion|dozen|half|several|percent)\b", re.I)
-
 
 def cosines(vectors: np.ndarray, query: np.ndarray, block: int = 1024) -> np.ndarray:
     """``vectors @ query`` in row blocks: OpenBLAS runs a large matrix-vector product on every
@@ -80,12 +72,8 @@ def cosines(vectors: np.ndarray, query: np.ndarray, block: int = 1024) -> np.nda
 
 
 def answer_type(question: str) -> str | None:
-    """``date``, ``number`` or None: the kind of answer a question asks for."""
-    if _ASKS_NUMBER.search(question):
-        return "number"
-    if _ASKS_DATE.search(question):
-        return "date"
-    return None
+    """``date``, ``number``, ``person``, ``place`` or None: the kind of answer a question asks for."""
+    return cues.answer_kind(question)
 
 
 @dataclass(frozen=True)
@@ -129,8 +117,13 @@ class Retriever:
         self._chunk_flat = np.fromiter((si for c in index.chunks for si in c.sentence_ids), dtype=np.int64,
                                        count=int(lengths.sum()))
         self._bigrams: dict[int, frozenset[tuple[str, str]]] = {}
-        self._has = {"date": np.array([bool(_HAS_DATE.search(s.text)) for s in sentences], dtype=bool),
-                     "number": np.array([bool(_HAS_NUMBER.search(s.text)) for s in sentences], dtype=bool)}
+        self._has = {"date": np.array([cues.has_date(s.text) for s in sentences], dtype=bool),
+                     "number": np.array([cues.has_number(s.text) for s in sentences], dtype=bool),
+                     "year": np.array([cues.has_year(s.text) for s in sentences], dtype=bool)}
+        self._assertive = np.array([not cues.is_hedged(s.text) for s in sentences], dtype=bool)
+        self._names = [cues.names(s.text) for s in sentences]
+        self._reference = np.array([cues.starts_with_reference(s.text) for s in sentences], dtype=bool)
+        self._length = np.array([min(len(s.text), 400) / 400.0 for s in sentences], dtype=np.float32)
 
     # -- building blocks -------------------------------------------------------------------
     def prepare(self, text: str) -> Query:
@@ -176,10 +169,27 @@ class Retriever:
         n_lex = np.where(nxt >= 0, sent_lex[np.maximum(nxt, 0)], 0.0)
         ctx_lex = (p_lex + n_lex) / count
         kind = answer_type(query.text)
-        cue = self._has[kind][ids] if kind else np.zeros(len(ids), dtype=bool)
+        none = np.zeros(len(ids), dtype=bool)
+        cue = self._has[kind][ids] if kind in ("date", "number") else none
+        year = self._has["year"][ids] if kind == "date" else none
+        name = self._name_cue(query, ids) if kind in ("person", "place") else none
         bigrams = self._bigram_share(query, ids)
-        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue, bigrams],
-                        axis=1).astype(np.float32)
+        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue, bigrams, year, name,
+                         self._assertive[ids], self._length[ids], self._reference[ids]], axis=1).astype(np.float32)
+
+    def _name_cue(self, query: Query, ids: np.ndarray) -> np.ndarray:
+        """Whether a sentence names something (a capitalised word) that the question does not; only
+        sentences sharing a word with the question are looked at (the others do not compete)."""
+        out = np.zeros(len(ids), dtype=bool)
+        matches = query.cache.get("sentence_matches")
+        if matches is None:
+            return out
+        asked = query.cache.get("question_words")
+        if asked is None:
+            asked = query.cache["question_words"] = cues.question_words(query.text)
+        for j in np.flatnonzero(matches[ids] >= 1):
+            out[j] = bool(self._names[int(ids[j])] - asked)
+        return out
 
     def _bigram_share(self, query: Query, ids: np.ndarray) -> np.ndarray:
         """Share of the query's adjacent content-word pairs that a sentence also has adjacent.
@@ -317,7 +327,16 @@ class Retriever:
         sids = np.array(chunk.sentence_ids, dtype=np.int64)
         sscores = self.sentence_scores(query, sids, sent_lex)
         highlights = []
-        for j in top_k(sscores, max_highlights):
+        order = top_k(sscores, len(sids)).tolist()
+        first = index.sentences[int(sids[order[0]])] if order else None
+        if first is not None and first.kind == "item":
+            # an infobox line ("- Died: 1945-08-19") gives way to the best prose sentence stating it
+            prose = next((j for j in order if index.sentences[int(sids[j])].kind == "text"
+                          and numbers.restates(first.text, index.sentences[int(sids[j])].text)), None)
+            if prose is not None:
+                order.remove(prose)
+                order.insert(0, prose)
+        for j in order[:max_highlights]:
             sentence = index.sentences[int(sids[j])]
             if sentence.kind == "heading":
                 continue

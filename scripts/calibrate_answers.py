@@ -51,9 +51,13 @@ def collect(world: World) -> list[Item]:
     return items
 
 
-def fit_ranker(items: list[Item], l2: float) -> cal.Logistic:
-    groups = [(it.features, it.labels) for it in items if it.kind == "answerable" and it.labels.any()]
-    return cal.fit_conditional_logit(groups, l2=l2)
+def fit_ranker(items: list[Item], l2: float, drop: list[int] | None = None) -> cal.Logistic:
+    keep = [j for j in range(len(cal.SENTENCE_FEATURES)) if j not in (drop or [])]
+    groups = [(it.features[:, keep], it.labels) for it in items if it.kind == "answerable" and it.labels.any()]
+    fitted = cal.fit_conditional_logit(groups, l2=l2)
+    coef = np.zeros(len(cal.SENTENCE_FEATURES))
+    coef[keep] = fitted.coef
+    return cal.Logistic(0.0, tuple(float(c) for c in coef))
 
 
 def confidence_rows(items: list[Item], ranker: cal.Logistic) -> tuple[np.ndarray, np.ndarray]:
@@ -149,6 +153,8 @@ def main() -> int:
     ap.add_argument("--tau", type=float, help="abstention threshold (default: chosen on fold A by --withhold)")
     ap.add_argument("--withhold", type=float, default=0.05,
                     help="share of correct answers (fold A) the chosen threshold may withhold")
+    ap.add_argument("--drop", nargs="*", default=[], choices=cal.SENTENCE_FEATURES,
+                    help="ranker features left out of the fit (their weight stays 0), to measure what they add")
     ap.add_argument("--current", action="store_true", help="validate the constants in rag/calibration.py as they are")
     args = ap.parse_args()
     embedder = CachingEmbedder(args.work / "embeddings.npz")
@@ -162,7 +168,7 @@ def main() -> int:
     if args.current:
         ranker, conf = cal.RANKER, cal.CONFIDENCE
     else:
-        ranker = fit_ranker(items_a, args.l2)
+        ranker = fit_ranker(items_a, args.l2, [cal.SENTENCE_FEATURES.index(n) for n in args.drop])
         conf = cal.fit_logistic(*confidence_rows(items_a, ranker), l2=args.l2)
     print("RANKER =", ranker, dict(zip(cal.SENTENCE_FEATURES, np.round(ranker.coef, 3), strict=True)))
     print("CONFIDENCE =", conf, dict(zip(cal.CONFIDENCE_FEATURES, np.round(conf.coef, 3), strict=True)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -87,12 +88,15 @@ def collect(retriever: Retriever, questions) -> Data:  # noqa: ANN001
     return Data(sent, chunk, sg, cg, flat, starts, heading)
 
 
-def metrics(d: Data, ws: np.ndarray, wc: np.ndarray) -> dict[str, float]:
-    ss = d.sent @ ws
+def metrics(d: Data, ws: np.ndarray, wc: np.ndarray, ss: np.ndarray | None = None) -> dict[str, float]:
+    """The metrics at weights ``ws``/``wc``; ``ss`` (``d.sent @ ws``) when already computed."""
+    ss = (d.sent @ ws) if ss is None else ss.copy()
     ss[:, d.heading] = -np.inf
     best = np.maximum.reduceat(ss[:, d.flat], d.starts, axis=1)
     cs = d.chunk @ wc[:3] + wc[3] * np.where(np.isfinite(best), best, 0.0)
-    order = np.argsort(-cs, axis=1, kind="stable")[:, :10]
+    depth = min(10, cs.shape[1])
+    part = np.argpartition(-cs, depth - 1, axis=1)[:, :depth]
+    order = np.take_along_axis(part, np.argsort(-np.take_along_axis(cs, part, axis=1), axis=1, kind="stable"), axis=1)
     gold_sorted = np.take_along_axis(d.chunk_gold, order, axis=1)
     first = np.where(gold_sorted.any(axis=1), gold_sorted.argmax(axis=1) + 1, 0)
     mrr = np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0)
@@ -108,26 +112,31 @@ def metrics(d: Data, ws: np.ndarray, wc: np.ndarray) -> dict[str, float]:
             "sentence_hit@1": float(d.sent_gold[np.arange(len(sent_top)), sent_top].mean())}
 
 
-GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+GRID = (0.0, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
 def ascend(d: Data, ws: np.ndarray, wc: np.ndarray, which: str, objective, rounds: int = 3,  # noqa: ANN001
-           fixed: tuple[str, int] = ("s", 0)) -> tuple[np.ndarray, np.ndarray]:
+           fixed: tuple[str, int] = ("s", 0), frozen: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     best = objective(metrics(d, ws, wc))
     for _ in range(rounds):
         improved = False
         for vec_name in which:
             vec = ws if vec_name == "s" else wc
             for j in range(len(vec)):
-                if (vec_name, j) == fixed or (vec_name == "c" and j == 3):
+                if (vec_name, j) == fixed or (vec_name == "c" and j == 3) or \
+                        (vec_name == "s" and j in (frozen or [])):
                     continue
-                keep = vec[j]
+                # only weight j changes: the sentence scores are updated, not recomputed
+                current = d.sent @ ws
+                column = np.ascontiguousarray(d.sent[:, :, j]) if vec_name == "s" else None
+                start = chosen = vec[j]
                 for value in GRID:
+                    ss = current if column is None else current + (value - start) * column
                     vec[j] = value
-                    score = objective(metrics(d, ws, wc))
+                    score = objective(metrics(d, ws, wc, ss))
                     if score > best + 1e-9:
-                        best, keep, improved = score, value, True
-                vec[j] = keep
+                        best, chosen, improved = score, value, True
+                vec[j] = chosen
         if not improved:
             break
     return ws, wc
@@ -141,7 +150,16 @@ def main() -> int:
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-eval-cache")
     p.add_argument("--chunk-chars", type=int)
     p.add_argument("--chunk-overlap", type=int)
+    p.add_argument("--features", type=Path,
+                   help="cache of the collected features (.pkl): read if present, else written; delete it "
+                        "after changing the features or the chunking")
+    p.add_argument("--freeze", nargs="*", default=[], choices=SENTENCE_FEATURES,
+                   help="sentence features whose weight stays 0 (not fitted)")
     args = p.parse_args()
+    if args.features and args.features.is_file():
+        with args.features.open("rb") as fh:
+            cached: dict[str, Data] = pickle.load(fh)  # noqa: S301 - our own cache file
+        return fit_weights(cached, [SENTENCE_FEATURES.index(n) for n in args.freeze])
     embedder = CachedEmbedder(get_embedder("sentence-transformers"), args.cache)
     overrides = {k: v for k, v in (("chunk_chars", args.chunk_chars), ("chunk_overlap", args.chunk_overlap)) if v}
     settings = Settings(**overrides)
@@ -158,7 +176,15 @@ def main() -> int:
             retriever, _ = build_retriever(EvalSet("ly", ly.questions, ly.documents), settings,
                                            Path(tmp) / "ly", embedder)
             sets["lyushkov"] = collect(retriever, ly.questions)
+    if args.features:
+        with args.features.open("wb") as fh:
+            pickle.dump(sets, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return fit_weights(sets, [SENTENCE_FEATURES.index(n) for n in args.freeze])
+
+
+def fit_weights(sets: dict[str, Data], frozen: list[int]) -> int:
     ws = np.array(TUNING.sentence, dtype=np.float32)
+    ws[frozen] = 0.0
     wc = np.array(TUNING.passage, dtype=np.float32)
 
     def show(label: str) -> None:
@@ -168,11 +194,11 @@ def main() -> int:
 
     show("start")
     d = sets["squad-fit"]
-    ws, wc = ascend(d, ws, wc, "s", lambda m: m["sentence_hit@1"])
+    ws, wc = ascend(d, ws, wc, "s", lambda m: m["sentence_hit@1"], frozen=frozen)
     show("sentence-fitted")
-    ws, wc = ascend(d, ws, wc, "c", lambda m: m["mrr@10"] + m["hit@1"] + m["evidence@1"])
+    ws, wc = ascend(d, ws, wc, "c", lambda m: m["mrr@10"] + m["hit@1"] + m["evidence@1"], frozen=frozen)
     show("passage-fitted")
-    ws, wc = ascend(d, ws, wc, "sc", lambda m: m["mrr@10"] + m["hit@1"] + m["evidence@1"])
+    ws, wc = ascend(d, ws, wc, "sc", lambda m: m["mrr@10"] + m["hit@1"] + m["evidence@1"], frozen=frozen)
     show("joint-fitted")
     tuning = Tuning(tuple(round(float(x), 4) for x in ws), tuple(round(float(x), 4) for x in wc))
     print("sentence", dict(zip(SENTENCE_FEATURES, tuning.sentence, strict=True)))

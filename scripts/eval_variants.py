@@ -48,13 +48,21 @@ def _bm25s_stopwords_only() -> frozenset[str]:
 
 
 # name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
-# "tuning" (Tuning fields), "template" (chunk, sentence embed-text functions), "fusion", "mode",
-# "stopwords" (a replacement for rag.lexical._stopwords).
-UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
+# "tuning" (Tuning fields), "set" (sentence feature -> weight), "template" (chunk, sentence embed-text
+# functions), "fusion", "mode", "stopwords" (a replacement for rag.lexical._stopwords).
+UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
 # The first fit (before the bigram feature existed), at 700-character chunks.
-FIT1 = {"sentence": (0.6, 0.02, 0.35, 0.02, 0.05, 0.05, 0.0), "passage": (0.1, 0.0, 0.2, 0.5)}
+FIT1 = {"sentence": (0.6, 0.02, 0.35, 0.02, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.1, 0.0, 0.2, 0.5)}
+# The second fit (before the year, name and length cues): the default until this fit.
+FIT2 = {"sentence": (0.6, 0.0, 0.2, 0.02, 0.05, 0.1, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.1, 0.02, 0.1, 0.5)}
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
+    "fit2": {"tuning": FIT2},
+    "no-year": {"zero": ["year"]},
+    "no-name": {"zero": ["name"]},
+    "no-length": {"zero": ["length"]},
+    "no-new-cues": {"zero": ["year", "name", "length"]},
+    "hedge-penalty": {"set": {"assertive": 0.05}},
     "untuned": {"tuning": UNTUNED},
     "fit1": {"tuning": FIT1},
     "fit1-chunk-700": {"tuning": FIT1, "settings": {"chunk_chars": 700}},
@@ -91,9 +99,10 @@ def _mean_chunk_vectors(retriever) -> None:  # noqa: ANN001
 def _tuning(spec: dict[str, Any]) -> retrieval.Tuning:
     tuning = retrieval.TUNING.replace(**spec.get("tuning", {}))
     zero = set(spec.get("zero", ()))
+    chosen = spec.get("set", {})
     return tuning.replace(
-        sentence=tuple(0.0 if n in zero else w for n, w in zip(retrieval.SENTENCE_FEATURES, tuning.sentence,
-                                                                  strict=True)),
+        sentence=tuple(0.0 if n in zero else chosen.get(n, w)
+                       for n, w in zip(retrieval.SENTENCE_FEATURES, tuning.sentence, strict=True)),
         passage=tuple(0.0 if n in zero else w for n, w in zip(retrieval.PASSAGE_FEATURES, tuning.passage,
                                                                  strict=True)))
 
