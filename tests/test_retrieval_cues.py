@@ -40,6 +40,9 @@ def test_sentence_cues() -> None:
     # the first word of a sentence is capitalised anyway and names nothing
     assert cues.names("However in 1979, Yutaka Takeoka admitted it.") == {"yutaka", "takeoka"}
     assert cues.names("the end") == frozenset()
+    assert cues.starts_with_reference("It is connected to the city via the Metro.")
+    assert cues.starts_with_reference('"This revolution" changed it.')
+    assert not cues.starts_with_reference("Items of note: Italy, Thistle.")
 
 
 def test_restates() -> None:
