@@ -66,8 +66,12 @@ SERVING_NOTES = """How a search request is served, and what was done for through
   30 tokens of the longest costs as much as real tokens), and every query gets exactly the vector it
   would have got alone (bit for bit: `tests/test_batching.py`), so passages, offsets and scores are
   unchanged. `/metrics` counts the batches (`rag_query_batches`, `rag_query_batch_items`).
-- **16 search threads** (`RAG_SEARCH_THREADS`; was 4), so that concurrent queries reach the batcher
-  together instead of waiting in the executor's queue; the rest of retrieval is short.
+- **8 search threads** (`RAG_SEARCH_THREADS`; was 4), so that concurrent queries reach the batcher
+  together instead of waiting in the executor's queue. At 16 clients, 8 threads served ~10% more
+  than 4 or 16 (3 interleaved rounds each): 4 left batches small, 16 fought over the GIL.
+- **Two worker processes** (`uvicorn --factory rag.workers:app --workers 2`, below) serve more than
+  one: a single process is held back by the GIL (its Python work, HTTP and retrieval, runs on one
+  core at a time), two processes share nothing but the memory-mapped index.
 - **Less per-request overhead on the event loop**: uvicorn runs on `httptools` and `uvloop` (project
   dependencies; h11 and the default loop cost about 2 ms more CPU per request here), the request
   dependencies are `async def` (FastAPI ran each plain `def` dependency on its thread pool), and the

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("rag.api")
 T = TypeVar("T")
 
-SEARCH_THREADS = 16  # concurrent searches (RAG_SEARCH_THREADS): enough that their query embeddings batch well
+SEARCH_THREADS = 8  # concurrent searches (RAG_SEARCH_THREADS): their embeddings batch; 4 and 16 measured slower
 WARM_UP_QUERY = "warm up the model"
 MAX_PENDING_WRITES = 16
 GC_EVERY_SECONDS = 60.0
