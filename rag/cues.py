@@ -9,6 +9,9 @@ a "when" question wants a sentence with a date (better: a year), "how many" one 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhen\s+(did|was|were|is|does|do|had|has|will)\b|"
                         r"\b(what|which|in what)\s+(year|years|date|day|month|century|decade)\b", re.I)
@@ -76,3 +79,31 @@ def names(text: str) -> frozenset[str]:
 
 def question_words(question: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _WORD.findall(question))
+
+
+class SentenceCues:
+    """The cues of every sentence of an index, computed once; ``columns`` gives a question's cue
+    features for some sentences: answer type, year, name, assertive (not hedged), length, reference."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.date = np.array([has_date(t) for t in texts], dtype=bool)
+        self.number = np.array([has_number(t) for t in texts], dtype=bool)
+        self.year = np.array([has_year(t) for t in texts], dtype=bool)
+        self.assertive = np.array([not is_hedged(t) for t in texts], dtype=bool)
+        self.reference = np.array([starts_with_reference(t) for t in texts], dtype=bool)
+        self.length = np.array([min(len(t), 400) / 400.0 for t in texts], dtype=np.float32)
+        self.names = [names(t) for t in texts]
+
+    def columns(self, question: str, ids: np.ndarray, matches: np.ndarray | None) -> list[np.ndarray]:
+        """``matches``: how many question words each sentence of the index has (the name cue is
+        checked only where there is one: the other sentences do not compete)."""
+        kind = answer_kind(question)
+        none = np.zeros(len(ids), dtype=bool)
+        typed = self.date[ids] if kind == "date" else self.number[ids] if kind == "number" else none
+        year = self.year[ids] if kind == "date" else none
+        name = none.copy()
+        if kind in ("person", "place") and matches is not None:
+            asked = question_words(question)
+            for j in np.flatnonzero(matches[ids] >= 1):
+                name[j] = bool(self.names[int(ids[j])] - asked)
+        return [typed, year, name, self.assertive[ids], self.length[ids], self.reference[ids]]

@@ -117,13 +117,7 @@ class Retriever:
         self._chunk_flat = np.fromiter((si for c in index.chunks for si in c.sentence_ids), dtype=np.int64,
                                        count=int(lengths.sum()))
         self._bigrams: dict[int, frozenset[tuple[str, str]]] = {}
-        self._has = {"date": np.array([cues.has_date(s.text) for s in sentences], dtype=bool),
-                     "number": np.array([cues.has_number(s.text) for s in sentences], dtype=bool),
-                     "year": np.array([cues.has_year(s.text) for s in sentences], dtype=bool)}
-        self._assertive = np.array([not cues.is_hedged(s.text) for s in sentences], dtype=bool)
-        self._names = [cues.names(s.text) for s in sentences]
-        self._reference = np.array([cues.starts_with_reference(s.text) for s in sentences], dtype=bool)
-        self._length = np.array([min(len(s.text), 400) / 400.0 for s in sentences], dtype=np.float32)
+        self._cues = cues.SentenceCues([s.text for s in sentences])
 
     # -- building blocks -------------------------------------------------------------------
     def prepare(self, text: str) -> Query:
@@ -168,28 +162,11 @@ class Retriever:
         p_lex = np.where(prev >= 0, sent_lex[np.maximum(prev, 0)], 0.0)
         n_lex = np.where(nxt >= 0, sent_lex[np.maximum(nxt, 0)], 0.0)
         ctx_lex = (p_lex + n_lex) / count
-        kind = answer_type(query.text)
-        none = np.zeros(len(ids), dtype=bool)
-        cue = self._has[kind][ids] if kind in ("date", "number") else none
-        year = self._has["year"][ids] if kind == "date" else none
-        name = self._name_cue(query, ids) if kind in ("person", "place") else none
+        typed, year, name, assertive, length, reference = self._cues.columns(
+            query.text, ids, query.cache.get("sentence_matches"))
         bigrams = self._bigram_share(query, ids)
-        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, cue, bigrams, year, name,
-                         self._assertive[ids], self._length[ids], self._reference[ids]], axis=1).astype(np.float32)
-
-    def _name_cue(self, query: Query, ids: np.ndarray) -> np.ndarray:
-        """Whether a sentence names something (a capitalised word) that the question does not; only
-        sentences sharing a word with the question are looked at (the others do not compete)."""
-        out = np.zeros(len(ids), dtype=bool)
-        matches = query.cache.get("sentence_matches")
-        if matches is None:
-            return out
-        asked = query.cache.get("question_words")
-        if asked is None:
-            asked = query.cache["question_words"] = cues.question_words(query.text)
-        for j in np.flatnonzero(matches[ids] >= 1):
-            out[j] = bool(self._names[int(ids[j])] - asked)
-        return out
+        return np.stack([dense, sent_lex[ids], sent_cov[ids], ctx_dense, ctx_lex, typed, bigrams, year, name,
+                         assertive, length, reference], axis=1).astype(np.float32)
 
     def _bigram_share(self, query: Query, ids: np.ndarray) -> np.ndarray:
         """Share of the query's adjacent content-word pairs that a sentence also has adjacent.
