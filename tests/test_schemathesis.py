@@ -3,6 +3,7 @@ every operation, all checks, a bounded number of examples; no 5xx and every resp
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency: pip install -e .[dev]")
+# Imported now, at collection: `from_asgi` would import it lazily, and pytest's assertion rewriting of
+# this plugin module then runs ast.parse while other tests' background threads may be parsing too,
+# which CPython 3.11 can fail with "AST constructor recursion depth mismatch".
+importlib.import_module("schemathesis.specs.openapi.schemas")
 from hypothesis import HealthCheck, Phase  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
