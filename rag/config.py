@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1, le=1000, description="largest k (results) a request may ask for")
     max_query_chars: int = Field(1000, ge=1, le=100_000, description="longest query, question or claim")
 
-    # Serving
+    # Serving (query batching and threads: docs/benchmarks.md measured 16 / 1 / 8 best on 2 cores)
+    query_batch: int = Field(16, ge=1, le=256, description="most concurrent queries embedded in one call")
+    query_slots: int = Field(1, ge=1, le=64, description="query-embedding batches running at once")
+    search_threads: int = Field(8, ge=1, le=256, description="queries served at once per process")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024**2, description="body limit of query routes")
