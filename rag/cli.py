@@ -222,7 +222,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from rag.api import serve
 
     settings = _settings(args)
-    return serve(settings, progress=_progress(args) or (lambda m: print(f"… {m}", file=sys.stderr, flush=True)))
+    return serve(settings, progress=_progress(args) or (lambda m: print(f"… {m}", file=sys.stderr, flush=True)),
+                 workers=args.workers)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -318,6 +319,8 @@ def parser() -> argparse.ArgumentParser:
     _common(p, corpus=True)
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="server processes sharing the port and the index (2 on 2 cores: docs/benchmarks.md)")
     p.set_defaults(func=cmd_serve)
     return top
 

@@ -602,6 +602,48 @@ def test_rag_serve_end_to_end(tmp_path: Path) -> None:
     assert any('"route": "/v1/search"' in line and '"status": 413' in line for line in access), stderr
 
 
+def test_rag_serve_with_two_worker_processes(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    settings = settings_for(tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "serve", "--embedder", "fake", "--corpus", str(settings.corpus_dir),
+         "--index", str(settings.index_dir), "--port", str(port), "--workers", "2"],
+        cwd=REPO, env={**os.environ, "RAG_CHUNK_CHARS": "300"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert len(workers) >= 2, workers  # the two workers (and uvicorn's helper processes)
+        answered = 0
+        while answered < 10:  # whichever worker answers: the same index and the same top passage
+            response = httpx.post(f"{base}/v1/search", json={"query": "How long should black tea steep?"})
+            if response.status_code == 503 and response.json()["error"]["code"] == "not_ready":
+                assert time.monotonic() < deadline, "a worker never finished loading"
+                continue  # the other worker is still loading: a load balancer would retry
+            assert "three to five minutes" in response.json()["results"][0]["text"]
+            answered += 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+    assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
+
+
 # -- the real model -----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_who_killed_lyushkov_with_the_real_model(tmp_path: Path, real_embedder: Any) -> None:

@@ -46,8 +46,12 @@ def ensure_index(settings: Settings, say: Callable[[str], None]) -> None:
         say(f"warning: skipped {problem}")
 
 
-def serve(settings: Settings, progress: Callable[[str], None] | None = None) -> int:
-    """Serve the API on ``settings.host:settings.port`` until interrupted; returns the exit status."""
+def serve(settings: Settings, progress: Callable[[str], None] | None = None, workers: int = 1) -> int:
+    """Serve the API on ``settings.host:settings.port`` until interrupted; returns the exit status.
+
+    With ``workers`` > 1, that many processes (rag.workers) share the port and the index on disk;
+    they read their settings from the environment, so those given here are exported to it first.
+    """
     import uvicorn
 
     from rag.api.app import create_app
@@ -55,6 +59,15 @@ def serve(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     say = progress or (lambda _m: None)
     configure_logging()
     ensure_index(settings, say)
+    if workers > 1:
+        import os
+
+        os.environ.update({"RAG_CORPUS_DIR": str(settings.corpus_dir), "RAG_INDEX_DIR": str(settings.index_dir),
+                           "RAG_EMBEDDER": settings.embedder, "RAG_STORE": settings.store})
+        say(f"serving http://{settings.host}:{settings.port} with {workers} worker processes (API docs at /docs)")
+        uvicorn.run("rag.workers:app", factory=True, workers=workers, host=settings.host, port=settings.port,
+                    access_log=False, log_level="info", server_header=False, timeout_graceful_shutdown=10)
+        return 0
     app = create_app(settings)
     say(f"serving http://{settings.host}:{settings.port} (API docs at /docs); the index loads in the background")
     config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False, lifespan="on",
