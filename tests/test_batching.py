@@ -173,11 +173,11 @@ def test_search_threads_and_batch_counters(tmp_path: Path, monkeypatch: pytest.M
     from rag.config import Settings
     from rag.embedding import FakeEmbedder, query_batch_stats
 
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")  # type: ignore[call-arg]
     monkeypatch.delenv("RAG_SEARCH_THREADS", raising=False)
-    assert search_threads(settings) == SEARCH_THREADS
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")  # type: ignore[call-arg]
+    assert search_threads(settings) == SEARCH_THREADS == settings.search_threads
     monkeypatch.setenv("RAG_SEARCH_THREADS", "3")
-    assert search_threads(settings) == 3
+    assert search_threads(Settings(index_dir=tmp_path / "index")) == 3  # type: ignore[call-arg]
     assert query_batch_stats(FakeEmbedder()) is None
 
     class Holder:  # like AutoEmbedder once resolved: the query backend is ``_query``

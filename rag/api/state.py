@@ -33,10 +33,8 @@ GC_EVERY_SECONDS = 60.0
 
 
 def search_threads(settings: Settings) -> int:
-    """Threads for queries: ``settings.search_threads`` if set, else RAG_SEARCH_THREADS, else SEARCH_THREADS."""
-    from rag.embedding import env_int
-
-    return int(getattr(settings, "search_threads", 0) or env_int("RAG_SEARCH_THREADS", SEARCH_THREADS))
+    """Threads for queries: ``settings.search_threads`` (RAG_SEARCH_THREADS, default SEARCH_THREADS)."""
+    return int(getattr(settings, "search_threads", 0) or SEARCH_THREADS)
 
 
 class ServiceState:
