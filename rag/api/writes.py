@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -171,6 +172,19 @@ async def read_document(request: Request, settings: Settings, path_doc_id: str |
     return record
 
 
+def _check_allowed(op: Op, doc_id: str, existing: Mapping[str, Any]) -> None:
+    """Refuse a write that does not fit the current documents: 409 (exists, or the last one) or 404."""
+    if op == "create" and doc_id in existing:
+        raise ApiError(409, "conflict", f"document {doc_id!r} already exists: PUT /v1/documents/{doc_id} "
+                       "replaces it", {"doc_id": doc_id})
+    if op != "create" and doc_id not in existing:
+        raise ApiError(404, "not_found", f"unknown document {doc_id!r}: GET /v1/documents lists the ids"
+                       + ("; POST /v1/documents adds one" if op == "replace" else ""))
+    if op == "delete" and len(existing) == 1:
+        raise ApiError(409, "conflict", "this is the last document; an index needs at least one: add another "
+                       "document first", {"doc_id": doc_id})
+
+
 def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[str, Any] | None) -> Outcome:
     """Change one document in the corpus and publish the generation that reflects it (worker thread)."""
     from rag.ingest import record_path, remove_documents, restore, snapshot, write_record
@@ -183,15 +197,7 @@ def apply(settings: Settings, engine: Engine, op: Op, doc_id: str, record: dict[
     with write_lock(settings.index_dir, timeout=settings.write_timeout / 2):  # 503 before the 504
         documents, _ = load_corpus(corpus) if corpus.is_dir() else ([], [])
         sources = {d.doc_id: Path(d.source) for d in documents}
-        if op == "create" and doc_id in sources:
-            raise ApiError(409, "conflict", f"document {doc_id!r} already exists: PUT /v1/documents/{doc_id} "
-                           "replaces it", {"doc_id": doc_id})
-        if op != "create" and doc_id not in sources:
-            raise ApiError(404, "not_found", f"unknown document {doc_id!r}: GET /v1/documents lists the ids"
-                           + ("; POST /v1/documents adds one" if op == "replace" else ""))
-        if op == "delete" and len(sources) == 1:
-            raise ApiError(409, "conflict", "this is the last document; an index needs at least one: add another "
-                           "document first", {"doc_id": doc_id})
+        _check_allowed(op, doc_id, sources)
         target = record_path(corpus, doc_id)
         if op == "create" and target.exists():
             raise ApiError(409, "conflict", f"{target} exists but does not hold {doc_id!r}: fix or remove it")
@@ -221,17 +227,6 @@ def _apply_to_store(settings: Settings, engine: Engine, op: Op, doc_id: str, rec
     from rag.loading import load_path
     from rag.service import change_documents
 
-    def check(documents: dict[str, Any]) -> None:
-        if op == "create" and doc_id in documents:
-            raise ApiError(409, "conflict", f"document {doc_id!r} already exists: PUT /v1/documents/{doc_id} "
-                           "replaces it", {"doc_id": doc_id})
-        if op != "create" and doc_id not in documents:
-            raise ApiError(404, "not_found", f"unknown document {doc_id!r}: GET /v1/documents lists the ids"
-                           + ("; POST /v1/documents adds one" if op == "replace" else ""))
-        if op == "delete" and len(documents) == 1:
-            raise ApiError(409, "conflict", "this is the last document; an index needs at least one: add another "
-                           "document first", {"doc_id": doc_id})
-
     added = []
     if record is not None:
         with tempfile.TemporaryDirectory(prefix="rag-write-") as tmp:
@@ -241,6 +236,7 @@ def _apply_to_store(settings: Settings, engine: Engine, op: Op, doc_id: str, rec
             raise ApiError(422, "invalid_document", f"document {doc_id!r} does not read back as written")
     report = change_documents(settings, add=added, remove=[doc_id] if op == "delete" else [],
                               embedder=engine.embedder, previous=engine.index,
-                              lock_timeout=settings.write_timeout / 2, check=check)
+                              lock_timeout=settings.write_timeout / 2,
+                              check=lambda documents: _check_allowed(op, doc_id, documents))
     engine.refresh()
     return Outcome(doc_id, report.name or engine.index.version)
