@@ -54,25 +54,19 @@ def add_paths(corpus_dir: Path, paths: Sequence[Path]) -> list[str]:
     corpus_dir.mkdir(parents=True, exist_ok=True)
     existing = {d.doc_id: Path(d.source).name for d in load_corpus(corpus_dir)[0]}
     problems: list[str] = []
-    incoming: dict[str, Path] = {}
     names: dict[str, Path] = {}
     for file in files:
         if file.name in names:
             problems.append(f"{file}: another file named {file.name} is in the same batch ({names[file.name]})")
-            continue
-        names[file.name] = file
-        try:
-            docs = load_path(file)
-        except DocumentError as exc:
-            problems.append(str(exc))
-            continue
-        for doc in docs:
-            if doc.doc_id in incoming:
-                problems.append(f"{file}: doc_id {doc.doc_id!r} is also in {incoming[doc.doc_id]}")
-            elif doc.doc_id in existing and existing[doc.doc_id] != file.name:
-                problems.append(f"{file}: doc_id {doc.doc_id!r} already exists in {existing[doc.doc_id]}; "
-                                "remove it first (`rag remove`)")
-            incoming[doc.doc_id] = file
+        else:
+            names[file.name] = file
+    incoming, read_problems = _read_batch(list(names.values()))
+    problems += read_problems
+    for doc in incoming.values():
+        file = Path(doc.source)
+        if doc.doc_id in existing and existing[doc.doc_id] != file.name:
+            problems.append(f"{file}: doc_id {doc.doc_id!r} already exists in {existing[doc.doc_id]}; "
+                            "remove it first (`rag remove`)")
     if problems:
         raise DocumentError("nothing was added: " + "; ".join(problems))
     for file in files:
@@ -80,12 +74,8 @@ def add_paths(corpus_dir: Path, paths: Sequence[Path]) -> list[str]:
     return sorted(incoming)
 
 
-def load_paths(paths: Sequence[Path]) -> list[Document]:
-    """The documents in some files (or folders of them), refusing the batch if any cannot be read
-    or two provide the same doc_id."""
-    files = _expand(paths)
-    if not files:
-        raise DocumentError("nothing to add: no supported files (.txt, .md, .html, .jsonl) were given")
+def _read_batch(files: Sequence[Path]) -> tuple[dict[str, Document], list[str]]:
+    """The documents of some files by doc_id, and what is wrong: unreadable files, a doc_id twice."""
     docs: dict[str, Document] = {}
     problems = []
     for file in files:
@@ -98,6 +88,16 @@ def load_paths(paths: Sequence[Path]) -> list[Document]:
             if doc.doc_id in docs:
                 problems.append(f"{file}: doc_id {doc.doc_id!r} is also in {docs[doc.doc_id].source}")
             docs[doc.doc_id] = doc
+    return docs, problems
+
+
+def load_paths(paths: Sequence[Path]) -> list[Document]:
+    """The documents in some files (or folders of them), refusing the batch if any cannot be read
+    or two provide the same doc_id."""
+    files = _expand(paths)
+    if not files:
+        raise DocumentError("nothing to add: no supported files (.txt, .md, .html, .jsonl) were given")
+    docs, problems = _read_batch(files)
     if problems:
         raise DocumentError("nothing was added: " + "; ".join(problems))
     return [docs[k] for k in sorted(docs)]
