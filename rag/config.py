@@ -89,8 +89,10 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _known_store(cls, value: str) -> str:
+        from rag.stores import is_postgres
+
         value = value.strip()
-        if value != "local" and not value.startswith(("postgresql://", "postgres://")):
+        if value != "local" and not is_postgres(value):
             raise ValueError("must be 'local' or a postgresql:// URL")
         return value
 
@@ -99,8 +101,10 @@ class Settings(BaseSettings):
     def _split_urls(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = tuple(part.strip() for part in value.split(",") if part.strip())
+        from rag.stores import is_postgres
+
         for url in value:
-            if not str(url).startswith(("postgresql://", "postgres://")):
+            if not is_postgres(str(url)):
                 raise ValueError("every replica must be a postgresql:// URL")
         return value
 

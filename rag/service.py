@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from rag.loading import load_corpus
 from rag.retrieval import Retriever
 from rag.store import Index, build_config, fingerprint, prepare_generation
 from rag.stores import Store, open_store
-from rag.stores.local import write_lock as _folder_lock
+from rag.stores.local import write_lock as write_lock  # re-exported: the CLI and API lock the corpus folder
 
 
 def chunker_config(settings: Settings) -> ChunkerConfig:
@@ -26,13 +25,6 @@ def chunker_config(settings: Settings) -> ChunkerConfig:
 
 def embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedder, settings.batch_size, settings.model_cache_dir)
-
-
-def write_lock(settings_or_dir: Settings | Path, timeout: float | None = None) -> AbstractContextManager[None]:
-    """One writer at a time: the store's lock (a file lock locally, an advisory lock in PostgreSQL)."""
-    if isinstance(settings_or_dir, Path):
-        return _folder_lock(settings_or_dir, timeout)
-    return open_store(settings_or_dir).write_lock(timeout)
 
 
 @dataclass(frozen=True)

@@ -155,24 +155,21 @@ class PostgresStore:
                            "JOIN rag_generations g ON g.number = c.number").fetchone()
         return (int(row[0]), str(row[1]), dict(row[2])) if row else None
 
-    def current_name(self) -> str | None:
+    def _read_current(self) -> tuple[int, str, dict[str, Any]] | None:
         import psycopg
 
         try:
             with self._read_pool().connection() as conn:
-                found = self._current(conn)
+                return self._current(conn)
         except psycopg.Error as exc:
             raise _unavailable("reading the current generation", exc) from exc
+
+    def current_name(self) -> str | None:
+        found = self._read_current()
         return found[1] if found else None
 
     def read_manifest(self) -> dict[str, Any] | None:
-        import psycopg
-
-        try:
-            with self._read_pool().connection() as conn:
-                found = self._current(conn)
-        except psycopg.Error as exc:
-            raise _unavailable("reading the current generation", exc) from exc
+        found = self._read_current()
         return found[2] if found else None
 
     def has_generation(self, name: str) -> bool:
