@@ -562,6 +562,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_serving(proc: subprocess.Popen[str], base: str, timeout: float = 60.0) -> float:
+    """Poll a `rag serve` subprocess until /readyz says 200; return the deadline used."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return deadline
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.1)
+
+
 def test_rag_serve_end_to_end(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     port = _free_port()
@@ -573,16 +587,7 @@ def test_rag_serve_end_to_end(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+        wait_serving(proc, base)
         assert read_manifest(settings.index_dir) is not None  # serve built the missing index
         top = httpx.post(f"{base}/v1/search", json={"query": "How long should black tea steep?"}).json()["results"][0]
         assert "three to five minutes" in top["text"]
@@ -614,16 +619,7 @@ def test_rag_serve_with_two_worker_processes(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+        deadline = wait_serving(proc, base)
         workers = psutil.Process(proc.pid).children(recursive=True)
         assert len(workers) >= 2, workers  # the two workers (and uvicorn's helper processes)
         answered = 0
