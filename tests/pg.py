@@ -24,6 +24,7 @@ class Server:
     handle: Any
     pgdata: Path
     extra: list[Any] = field(default_factory=list)
+    workdir: Path | None = None  # removed on stop (a primary's folder, holding its replicas too)
 
     def url(self, database: str = "postgres") -> str:
         return str(self.handle.get_uri(database))
@@ -40,6 +41,8 @@ class Server:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.handle.cleanup()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _workdir() -> Path:
@@ -67,7 +70,7 @@ def start() -> tuple[Server | None, str]:
     except Exception as exc:  # noqa: BLE001 - any failure to start means "skip, and say why"
         shutil.rmtree(root, ignore_errors=True)
         return None, f"PostgreSQL test server could not start: {type(exc).__name__}: {exc}"
-    return Server(handle, root / "primary"), ""
+    return Server(handle, root / "primary", workdir=root), ""
 
 
 def replica(primary: Server, timeout: float = 30.0) -> Server:
