@@ -64,7 +64,11 @@ class LexicalIndex:
         tokens = [tokenize(t) or [""] for t in texts]
         retriever = bm25s.BM25()
         if texts:
-            retriever.index(tokens, show_progress=False)
+            # Token ids in order of first occurrence: bm25s numbers a set of tokens, whose order changes
+            # with the hash seed, so an unchanged corpus would give different files in each process.
+            vocab: dict[str, int] = {}
+            ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
+            retriever.index((ids, vocab), show_progress=False)
         return cls(retriever, len(texts))
 
     def save(self, folder: Path) -> None:
