@@ -15,6 +15,8 @@ from typing import Any
 from rag import __version__
 from rag.errors import RagError
 
+MIN_CONTEXT_CHARS = 200  # the smallest context budget, as in the API (POST /v1/context max_chars)
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -244,6 +246,21 @@ def _positive(text: str) -> int:
     return value
 
 
+def _text(text: str) -> str:
+    try:  # bytes that are not UTF-8 reach argv as lone surrogates, which no model or index can take
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("not valid UTF-8 text: check the terminal's encoding") from None
+    return text
+
+
+def _context_chars(text: str) -> int:
+    value = _positive(text)
+    if value < MIN_CONTEXT_CHARS:  # smaller budgets hold no passage: the context would be empty
+        raise argparse.ArgumentTypeError(f"{value} is too small: use at least {MIN_CONTEXT_CHARS}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="rag", description="Citation-first retrieval over a corpus of documents.")
     top.add_argument("--version", action="version", version=f"rag {__version__}")
@@ -256,7 +273,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="find the passages that bear on a query")
-    p.add_argument("query")
+    p.add_argument("query", type=_text)
     p.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print the API's JSON response")
@@ -264,22 +281,23 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="answer a question with a cited span, or say it is not in the corpus")
-    p.add_argument("question")
+    p.add_argument("question", type=_text)
     p.add_argument("-k", type=_positive, default=5)
     p.add_argument("--json", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("locate", help="find where the corpus states a claim (or that it does not)")
-    p.add_argument("claim")
+    p.add_argument("claim", type=_text)
     p.add_argument("-k", type=_positive, default=3)
     p.add_argument("--json", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_locate)
 
     p = sub.add_parser("context", help="numbered, cited context for prompting an LLM")
-    p.add_argument("question")
-    p.add_argument("--max-chars", type=_positive, default=4000)
+    p.add_argument("question", type=_text)
+    p.add_argument("--max-chars", type=_context_chars, default=4000,
+                   help=f"size budget in characters (default 4000, at least {MIN_CONTEXT_CHARS})")
     p.add_argument("--json", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_context)
@@ -337,3 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. --index or --corpus names a file, not a folder; no permission; disk full
+        where = f": {exc.filename}" if exc.filename else ""
+        hint = "; a folder was expected there" if isinstance(exc, (FileExistsError, NotADirectoryError)) else ""
+        print(f"error: {exc.strerror or exc}{where}{hint}", file=sys.stderr)
+        return 2
