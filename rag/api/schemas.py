@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 # Ceilings: the largest values the settings may allow. The limits in force come from the settings
 # (rag.api.limits checks them and writes them into the OpenAPI schema).
@@ -83,6 +83,14 @@ class Request(BaseModel):
     @classmethod
     def _valid_unicode(cls, data: Any) -> Any:
         return no_surrogates(data)
+
+    @field_validator("k", "max_chars", mode="before", check_fields=False)
+    @classmethod
+    def _json_integer(cls, value: Any) -> Any:
+        """Refuse what lax validation would turn into an int (true -> 1, "3" -> 3); 3.0 is still an integer."""
+        if isinstance(value, bool | str):
+            raise ValueError("Input should be a JSON integer, not a string or a boolean")
+        return value
 
 
 # -- requests ------------------------------------------------------------------------------------
