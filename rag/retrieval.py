@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag import cues, numbers
+from rag.adapter import adapt, query_adapter
 from rag.documents import Citation, Highlight, Passage, citation_label
 from rag.embedding import Embedder
 from rag.errors import InvalidRequestError, NotFoundError
@@ -81,9 +82,15 @@ class Query:
     """A query prepared once: its text, vector and BM25 tokens (lexical scores are cached on it)."""
 
     text: str
-    vector: np.ndarray
+    vector: np.ndarray  # the embedder's query vector (answer and claim models use it as it is)
     tokens: tuple[str, ...]
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    dense: np.ndarray | None = field(default=None, compare=False, repr=False)  # adapted, for the dense evidence
+
+    @property
+    def search_vector(self) -> np.ndarray:
+        """The vector the retriever's dense evidence uses (``rag.adapter``)."""
+        return self.vector if self.dense is None else self.dense
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,16 @@ class Retriever:
                                        count=int(lengths.sum()))
         self._bigrams: dict[int, frozenset[tuple[str, str]]] = {}
         self._cues = cues.SentenceCues([s.text for s in sentences])
+        self._adapter = query_adapter(embedder.model_id, int(index.sentence_vectors.shape[1])) \
+            if len(index.sentence_vectors.shape) == 2 else None
 
     # -- building blocks -------------------------------------------------------------------
     def prepare(self, text: str) -> Query:
         text = text.strip()
         if not text:
             raise InvalidRequestError("query is empty")
-        return Query(text, self.embedder.embed_query(text), tuple(tokenize(text)))
+        vector = self.embedder.embed_query(text)
+        return Query(text, vector, tuple(tokenize(text)), dense=adapt(vector, self._adapter))
 
     def lexical(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(chunk BM25, chunk coverage, sentence BM25, sentence coverage); BM25 scaled to [0, 1]."""
@@ -139,9 +149,9 @@ class Retriever:
         """Dense cosine of sentences by id: all at once (cached on the query) unless the index is huge."""
         vectors = self.index.sentence_vectors
         if len(vectors) > DENSE_ALL_LIMIT:
-            return lambda ids: vectors[ids] @ query.vector
+            return lambda ids: vectors[ids] @ query.search_vector
         if "sentence_dense" not in query.cache:
-            query.cache["sentence_dense"] = cosines(vectors, query.vector)
+            query.cache["sentence_dense"] = cosines(vectors, query.search_vector)
         every = query.cache["sentence_dense"]
         return lambda ids: every[ids]
 
@@ -227,9 +237,9 @@ class Retriever:
             return np.arange(n_chunks, dtype=np.int64)
         n = self.candidates
         found: set[int] = set(top_k(chunk_lex, n).tolist())
-        _, ids = self.index.chunk_faiss.search(query.vector[None, :], n)
+        _, ids = self.index.chunk_faiss.search(query.search_vector[None, :], n)
         found.update(int(i) for i in ids[0] if i >= 0)
-        _, sids = self.index.sentence_faiss.search(query.vector[None, :], n)
+        _, sids = self.index.sentence_faiss.search(query.search_vector[None, :], n)
         for s in [int(i) for i in sids[0] if i >= 0] + top_k(sent_lex, n).tolist():
             found.update(self.index.sentence_chunks[s])
         cands = np.array(sorted(found), dtype=np.int64)
@@ -243,7 +253,7 @@ class Retriever:
         _, chunk_cov, _, _ = self.lexical(query)
         if len(cands) == 0:
             return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
-        chunk_dense = cosines(index.chunk_vectors[cands], query.vector)
+        chunk_dense = cosines(index.chunk_vectors[cands], query.search_vector)
         lengths = self._chunk_len[cands]
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         # sentence ids of the candidates, concatenated: position p of candidate j is flat[start_j + p]

@@ -78,7 +78,7 @@ def collect(retriever: Retriever, questions) -> Data:  # noqa: ANN001
         query = retriever.prepare(q.text)
         chunk_lex, chunk_cov, sent_lex, _ = retriever.lexical(query)
         sent[i] = retriever.sentence_features(query, all_s, sent_lex)
-        chunk[i] = np.stack([cosines(index.chunk_vectors, query.vector), chunk_lex, chunk_cov], axis=1)
+        chunk[i] = np.stack([cosines(index.chunk_vectors, query.search_vector), chunk_lex, chunk_cov], axis=1)
         sg[i] = gold_mask(q, s_doc, s_start, s_end)
         cg[i] = gold_mask(q, c_doc, c_start, c_end)
     lengths = np.array([len(c.sentence_ids) for c in index.chunks])
