@@ -293,6 +293,8 @@ class Retriever:
         else:
             chunk_lex, _, sent_lex, _ = self.lexical(query)
         cands = self._candidates(query, chunk_lex, sent_lex, allowed)
+        if mode == "lexical":  # lexical search returns only passages sharing a word with the query
+            cands = cands[chunk_lex[cands] > 0]
         if len(cands) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), sent_lex
         feats = self.features(query, cands, chunk_lex, sent_lex)

@@ -94,3 +94,11 @@ def test_top_k_is_sorted_and_maximal(values: list[float], k: int) -> None:
         assert scores[picked].min() >= rest.max()
     norm = max_normalize(scores.astype(np.float32))
     assert norm.size == 0 or (norm.min() >= 0 and norm.max() <= 1)
+
+
+def test_lexical_mode_returns_only_passages_sharing_a_word(engine: Engine) -> None:
+    retriever = engine.retriever
+    assert retriever.search("zzzzqqq xyzzy", k=5, mode="lexical").passages == []
+    passages = retriever.search("Bernoulli zzzzqqq", k=5, mode="lexical").passages
+    assert passages and all("bernoulli" in p.text.lower() for p in passages)
+    assert retriever.search("zzzzqqq xyzzy", k=5, mode="hybrid").passages  # dense evidence still ranks
