@@ -8,7 +8,8 @@ number; "who"/"where" and a name the question does not already use) and its leng
 score adds its own dense, BM25 and coverage evidence to its best sentence's score, so the
 passage ranked first is the one holding the best evidence sentence, which becomes its top
 highlight. The weights (``TUNING``) were fitted on half of the SQuAD development articles and
-validated on the other half and on the Lyushkov questions (docs/evaluation.md)."""
+validated on the other half and on the Lyushkov questions (docs/evaluation.md). The dense evidence
+uses the query vector through a fitted per-dimension adapter (``rag.adapter``)."""
 
 from __future__ import annotations
 
