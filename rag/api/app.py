@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from rag import __version__
-from rag.api import routes_documents, routes_ops, routes_search, routes_web
+from rag.api import routes_docs, routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
 from rag.api.limits import openapi
 from rag.api.middleware import BodyLimitMiddleware, ObserveMiddleware
@@ -47,10 +47,12 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         finally:
             await state.stop()
 
-    app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc come from routes_docs (Swagger UI and ReDoc served by the app, not a CDN)
+    app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.rag = state
     install_error_handlers(app)
-    routers = (routes_search.router, routes_documents.router, routes_ops.router, routes_web.router)
+    routers = (routes_search.router, routes_documents.router, routes_ops.router, routes_web.router, routes_docs.router)
     for router in routers:
         app.include_router(router)
 
