@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     def _strong_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
         for key in keys:  # never echo the key itself in the error
             secret = key.get_secret_value()
-            if len(secret) < MIN_KEY_CHARS or not _KEY.match(secret):
+            if len(secret) < MIN_KEY_CHARS or not _KEY.fullmatch(secret):
                 raise ValueError(f"every key needs at least {MIN_KEY_CHARS} characters from A-Z a-z 0-9 . _ ~ + / = -"
                                  " (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
         return keys

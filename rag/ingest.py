@@ -131,7 +131,7 @@ Snapshot = dict[Path, bytes | None]
 
 def record_path(corpus_dir: Path, doc_id: str) -> Path:
     """Where the API keeps a document: a one-line .jsonl file, so url and metadata survive rebuilds."""
-    if not DOC_ID_RE.match(doc_id):  # never a path: no '/', no '..', no leading '.'
+    if not DOC_ID_RE.fullmatch(doc_id):  # never a path: no '/', no '..', no leading '.'
         raise DocumentError(f"invalid doc_id {doc_id!r}")
     return corpus_dir / API_FOLDER / f"{doc_id}.jsonl"
 

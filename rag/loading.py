@@ -15,6 +15,8 @@ from rag.errors import CorpusError, DocumentError
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 FORMATS = ("text", "markdown", "html")
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+URL_RE = re.compile(r"^https?://[^\x00-\x20\x7f-\x9f]+$")  # what a document's url may be (links are shown)
+MAX_URL_CHARS = 2000
 
 _WIKI_TITLE = re.compile(r"^=[ \t]*([^=\n].*?)[ \t]*=[ \t]*$")
 _WIKI_HEADING = re.compile(r"^(={2,6})[ \t]*([^=\n].*?)[ \t]*\1[ \t]*$")
@@ -112,12 +114,15 @@ def make_document(
     metadata: dict | None = None,
 ) -> Document:
     """Build a ``Document`` from text already in memory (``fmt`` is ``text`` or ``markdown``)."""
-    if not DOC_ID_RE.match(doc_id):
+    if not DOC_ID_RE.fullmatch(doc_id):
         raise DocumentError(
             f"invalid doc_id {doc_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     if not text.strip():
         raise DocumentError(f"document {doc_id!r} is empty")
+    if url is not None and (len(url) > MAX_URL_CHARS or not URL_RE.fullmatch(url)):
+        raise DocumentError(f"document {doc_id!r}: url must be an http:// or https:// address of at most "
+                            f"{MAX_URL_CHARS} characters without spaces or control characters")
     if fmt == "html":
         from rag.html_text import html_to_text
 
@@ -209,6 +214,8 @@ def load_path(path: Path) -> list[Document]:
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Supported files under ``corpus_dir`` (recursively, hidden files skipped), in a stable order."""
+    if corpus_dir.exists() and not corpus_dir.is_dir():
+        raise CorpusError(f"corpus {corpus_dir} is a file, not a folder: pass the folder that holds the documents")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it or pass --corpus DIR")
     return sorted(

@@ -12,7 +12,7 @@ from rag.config import Settings
 from rag.documents import Document
 from rag.embedding import Embedder, get_embedder
 from rag.errors import CorpusError, RagError
-from rag.loading import load_corpus
+from rag.loading import SUPPORTED_SUFFIXES, load_corpus
 from rag.retrieval import Retriever
 from rag.store import Index, build_config, fingerprint, prepare_generation
 from rag.stores import Store, open_store
@@ -65,7 +65,8 @@ def build(
         for problem in problems:
             say(f"skipped: {problem}")
         if not documents:
-            raise CorpusError(f"no readable documents in {corpus_dir} (.txt or .md files, UTF-8, not empty)")
+            raise CorpusError(f"no readable documents in {corpus_dir} ({', '.join(SUPPORTED_SUFFIXES)} files, "
+                              "UTF-8, not empty)")
         return publish(settings, store, documents, embedder, force=force, progress=say, previous=previous,
                        problems=problems)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import CorpusError, DocumentError
-from rag.loading import load_corpus, load_file, make_document
+from rag.loading import corpus_files, load_corpus, load_file, load_path, make_document
 from tests.conftest import MD_DOC, WIKI_DOC, write_corpus
 
 
@@ -70,3 +70,31 @@ def test_missing_corpus_folder(tmp_path: Path) -> None:
 def test_invalid_doc_ids_are_refused(doc_id: str) -> None:
     with pytest.raises(DocumentError):
         make_document(doc_id, "Some text.")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.org/x", "https://exa mple.org", "https://x\n",
+                                 "https://example.org/" + "a" * 2000])
+def test_a_document_url_must_be_a_plain_http_address(url: str) -> None:
+    with pytest.raises(DocumentError, match="url must be an http"):
+        make_document("d", "Some text.", url=url)
+
+
+def test_a_jsonl_row_with_a_script_url_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"doc_id": "a", "title": "A", "text": "Some text.", "url": "javascript:alert(1)"}\n',
+                    encoding="utf-8")
+    with pytest.raises(DocumentError, match="url must be an http"):
+        load_path(path)
+    assert make_document("d", "Some text.", url="https://example.org/a?b=c#d").url == "https://example.org/a?b=c#d"
+
+
+def test_a_corpus_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(CorpusError, match="is a file, not a folder"):
+        corpus_files(tmp_path / "file.txt")
+
+
+def test_a_doc_id_with_a_trailing_newline_is_refused() -> None:
+    # re's "$" also matches before a final newline: ids are checked with fullmatch
+    with pytest.raises(DocumentError, match="invalid doc_id"):
+        make_document("abc\n", "Some text.")

@@ -7,16 +7,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from rag.api.schemas import MAX_METADATA_PAIRS, DocumentSummary, MetaValue, no_surrogates
-from rag.loading import DOC_ID_RE
+from rag.loading import DOC_ID_RE, MAX_URL_CHARS, URL_RE
 
 Format = Literal["text", "markdown", "html"]
 MAX_TITLE = 500
-MAX_URL = 2000
+MAX_URL = MAX_URL_CHARS
 
 # Constraints as patterns that read the same in JSON Schema (ECMA 262), Rust and Python regexes.
 ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$"  # no control characters or line breaks
 NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # a character that no regex dialect or str.strip() calls whitespace
-URL = r"^https?://[^\x00-\x20\x7f-\x9f]+$"
+URL = URL_RE.pattern
 Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE, pattern=ONE_LINE)]
 MetaKeyLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,64}$")]
 DOC_ID_PATTERN = DOC_ID_RE.pattern
