@@ -29,7 +29,7 @@ def embedder_for(settings: Settings) -> Embedder:
 
 @dataclass(frozen=True)
 class BuildReport:
-    name: str | None  # the generation published, None when the index was up to date
+    name: str | None  # the generation published, or the current one when it was up to date
     built: bool
     problems: list[str]
     documents: int
@@ -85,7 +85,7 @@ def publish(settings: Settings, store: Store, documents: Sequence[Document], emb
     manifest = store.read_manifest()
     if manifest and manifest.get("fingerprint") == fp and not force:
         say(f"index {manifest['generation']} is up to date")
-        return BuildReport(None, False, problems or [], len(documents))
+        return BuildReport(manifest["generation"], False, problems or [], len(documents))
     if (previous is None or previous.version != (manifest or {}).get("generation")) and manifest is not None:
         try:
             previous = store.load(embedder, verify=False)

@@ -125,6 +125,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
 # -- endpoints -------------------------------------------------------------------------------------
 def test_health_and_readiness(client: TestClient, settings: Settings) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
+    for path in ("/healthz", "/readyz"):  # load balancers probe with HEAD too
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b""
     ready = client.get("/readyz").json()
     manifest = read_manifest(settings.index_dir)
     assert manifest is not None
@@ -375,6 +378,7 @@ def test_not_ready_while_loading(settings: Settings) -> None:
         response = client.get("/readyz")
         assert assert_error(response, 503, "not_ready")["message"] == "loading index"
         assert response.headers["retry-after"] == "1"
+        assert client.head("/readyz").status_code == 503 and client.head("/healthz").status_code == 200
         assert_error(client.post("/v1/search", json={"query": "tea"}), 503, "not_ready")
         assert_error(client.get("/v1/documents"), 503, "not_ready")
         assert_error(client.get("/v1/documents/tea/span", params={"start": 0, "end": 1}), 503, "not_ready")
