@@ -232,6 +232,8 @@ def test_span(client: TestClient) -> None:
     assert empty.status_code == 200 and empty.json()["text"] == ""
     whole = client.get("/v1/documents/tea/span", params={"start": 0, "end": len(MD_DOC)}).json()
     assert whole["text"] == MD_DOC
+    current = client.get("/v1/documents/tea/span", params={"start": start, "end": end, "index_version": ""})
+    assert current.status_code == 200 and current.json()["text"] == "Green tea needs"  # empty: the current one
 
 
 def test_openapi_and_docs(client: TestClient) -> None:

@@ -86,6 +86,7 @@ async def get_span(
                                                "from (its response's index_version); default: the current one")] = None,
 ) -> Any:
     """The exact text `document.text[start:end]` of a citation, with its section."""
+    index_version = index_version or None  # `?index_version=` (empty) means the current generation
     documents = await _documents_of(state, retriever, index_version)
     doc = documents.get(doc_id)
     if doc is None:
