@@ -42,9 +42,12 @@ SCRIPT_SENTENCE = ("The sample page carried <script>window.__pwned = 'script'</s
                    "<img src=x onerror=\"window.__pwned = 'img'\"> inside a paragraph about gardening tools.")
 SCRIPT_TEXT = (f"= Markup sample =\n\nA note about garden sheds and rakes. {SCRIPT_SENTENCE} "
                "Rakes and hoes were kept in the shed.\n")
+# The loader refuses non-http(s) URLs (javascript: included), so the hostile URL is a valid https address
+# that would break out of an attribute if the page built HTML from it.
+MARKUP_URL = "https://example.org/sheds\"><img/src=x/onerror=window.__pwned='url'>"
 EXTRA_DOCS = [
     {"doc_id": "harbour_notes", "text": EMOJI_TEXT, "url": "https://example.org/harbour-notes"},
-    {"doc_id": "markup_sample", "text": SCRIPT_TEXT, "url": "javascript:window.__pwned = 'url'"},
+    {"doc_id": "markup_sample", "text": SCRIPT_TEXT, "url": MARKUP_URL},
 ]
 
 
@@ -263,9 +266,11 @@ def test_document_markup_is_shown_as_text_and_never_runs(page: Any, server: str)
     assert page.locator("#doctext *").evaluate_all("els => els.map(e => e.tagName)") == ["SPAN", "SPAN", "MARK"]
     assert page.locator("script").count() == 1  # only the page's own module
     assert page.locator("img").count() == 0
-    assert page.locator("a[href^='javascript']").count() == 0  # the document's javascript: URL is not a link
+    assert page.locator("a[href^='javascript']").count() == 0
     page.click(".dochead button.copy")
-    assert "javascript:" not in page.evaluate("navigator.clipboard.readText()")
+    clip = page.evaluate("navigator.clipboard.readText()")
+    assert "https://example.org/sheds%22%3E%3Cimg" in clip and 'sheds"><img' not in clip  # the URL, percent-encoded
+    assert page.evaluate("window.__pwned") is None
 
 
 def test_document_links_without_or_with_a_bad_span(page: Any) -> None:
