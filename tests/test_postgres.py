@@ -193,3 +193,23 @@ def test_a_search_on_a_collected_generation_is_unavailable_not_a_crash(tmp_path:
     assert store.collect_garbage(keep=1, grace_seconds=0) == [index.version]
     with pytest.raises(IndexUnavailableError, match="rag_chunks_1"):
         index.chunk_faiss.search(np.ones((1, 64), dtype=np.float32), 3)
+
+
+def test_pooled_sessions_carry_ef_search_and_larger_searches_raise_it(tmp_path: Path, pg_url: str) -> None:
+    import numpy as np
+
+    from rag.stores.postgres import EF_SEARCH
+
+    settings = _settings(tmp_path, pg_url)
+    build(settings)
+    store = open_store(settings)
+    with store.primary.connection() as conn:
+        assert conn.execute("SHOW hnsw.ef_search").fetchone()[0] == str(EF_SEARCH)
+    index = store.load(FakeEmbedder())
+    query = np.ones((1, 64), dtype=np.float32) / 8.0
+    everything = len(index.sentences)
+    _, small = index.sentence_faiss.search(query, 3)
+    _, large = index.sentence_faiss.search(query, EF_SEARCH + 50)  # SET LOCAL for this transaction only
+    assert (small[0] >= 0).all() and (large[0] >= 0).sum() == min(everything, EF_SEARCH + 50)
+    with store.primary.connection() as conn:
+        assert conn.execute("SHOW hnsw.ef_search").fetchone()[0] == str(EF_SEARCH)

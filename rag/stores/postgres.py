@@ -84,7 +84,8 @@ class PgVectorSearcher:
         for attempt, pool in enumerate(pools):
             try:
                 with pool.connection() as conn, conn.transaction():
-                    conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, min(n, 1000))}")
+                    if n > EF_SEARCH:  # every pooled session has EF_SEARCH already (configure): no round trip
+                        conn.execute(f"SET LOCAL hnsw.ef_search = {min(n, 1000)}")
                     for qi, vector in enumerate(queries):
                         v = np.asarray(vector, dtype=np.float32)
                         rows = conn.execute(query, (v, v, n)).fetchall()
@@ -121,6 +122,7 @@ class PostgresStore:
             from pgvector.psycopg import register_vector
 
             register_vector(conn)
+            conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")  # for the session, so searches need no SET
             conn.commit()
 
         def pool(conninfo: str) -> ConnectionPool:
