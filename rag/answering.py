@@ -30,8 +30,7 @@ from rag.claims import Conflict, LocateResult, Match, locate
 from rag.context import ContextCitation, ContextResult, build_context
 from rag.documents import Answer, Citation, Passage, citation_label
 from rag.errors import InvalidRequestError
-from rag.numbers import restates
-from rag.retrieval import Query, Retriever
+from rag.retrieval import Query, Retriever, restating_prose
 from rag.store import Index
 
 CANDIDATE_CHUNKS = 8  # sentences of this many best chunks compete for the answer
@@ -96,15 +95,10 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
 
 def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray, best: int) -> int:
     """When the winner is a list item (an infobox line such as ``- Died: 1945-08-19``), cite instead
-    the best-ranked prose sentence that states the same values, if any: it carries the context."""
-    item = index.sentences[sentence_ids[best]]
-    if item.kind != "item":
-        return best
-    for j in np.argsort(-logits, kind="stable").tolist():
-        s = index.sentences[sentence_ids[j]]
-        if s.kind == "text" and s.doc_id == item.doc_id and restates(item.text, s.text):
-            return int(j)
-    return best
+    the best-ranked prose sentence that states the same values, if any (``restating_prose``)."""
+    order = [best, *(int(j) for j in np.argsort(-logits, kind="stable") if j != best)]
+    prose = restating_prose(index, [sentence_ids[j] for j in order])
+    return order[prose] if prose is not None else best
 
 
 def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:

@@ -1,6 +1,7 @@
 """Answer-type and hedging cues: what a question asks for, and what a sentence holds.
 
-Cheap surface cues shared by retrieval (sentence evidence) and answering (the answer ranker):
+Cheap surface cues of the retrieval's sentence evidence (the answer ranker has its own, fitted with
+``rag.calibration``'s question analysis):
 a "when" question wants a sentence with a date (better: a year), "how many" one with a number,
 "who"/"where" one naming something the question does not already name. A hedged sentence
 ("Some theories held that…", "reportedly") reports a claim rather than stating it.

@@ -65,17 +65,26 @@ class Tuning:
 TUNING = Tuning()
 
 
+def restating_prose(index: Index, ranked: Sequence[int]) -> int | None:
+    """When the first of ``ranked`` (sentence ids, best first) is a list item (an infobox line such as
+    ``- Died: 1945-08-19``), the position of the best-ranked prose sentence of its document that states
+    the same values (``rag.numbers.restates``): it carries the context. None otherwise."""
+    item = index.sentences[ranked[0]]
+    if item.kind != "item":
+        return None
+    for position, sid in enumerate(ranked):
+        s = index.sentences[sid]
+        if s.kind == "text" and s.doc_id == item.doc_id and numbers.restates(item.text, s.text):
+            return position
+    return None
+
+
 def cosines(vectors: np.ndarray, query: np.ndarray, block: int = 1024) -> np.ndarray:
     """``vectors @ query`` in row blocks: OpenBLAS runs a large matrix-vector product on every
     core, which on a busy 2-core machine measured 20x slower than single-threaded blocks."""
     if len(vectors) <= block:
         return vectors @ query
     return np.concatenate([vectors[i:i + block] @ query for i in range(0, len(vectors), block)])
-
-
-def answer_type(question: str) -> str | None:
-    """``date``, ``number``, ``person``, ``place`` or None: the kind of answer a question asks for."""
-    return cues.answer_kind(question)
 
 
 @dataclass(frozen=True)
@@ -126,8 +135,7 @@ class Retriever:
                                        count=int(lengths.sum()))
         self._bigrams: dict[int, frozenset[tuple[str, str]]] = {}
         self._cues = cues.SentenceCues([s.text for s in sentences])
-        self._adapter = query_adapter(embedder.model_id, int(index.sentence_vectors.shape[1])) \
-            if len(index.sentence_vectors.shape) == 2 else None
+        self._adapter = query_adapter(embedder.model_id, int(index.sentence_vectors.shape[-1]))
 
     # -- building blocks -------------------------------------------------------------------
     def prepare(self, text: str) -> Query:
@@ -318,14 +326,10 @@ class Retriever:
         sscores = self.sentence_scores(query, sids, sent_lex)
         highlights = []
         order = top_k(sscores, len(sids)).tolist()
-        first = index.sentences[int(sids[order[0]])] if order else None
-        if first is not None and first.kind == "item":
-            # an infobox line ("- Died: 1945-08-19") gives way to the best prose sentence stating it
-            prose = next((j for j in order if index.sentences[int(sids[j])].kind == "text"
-                          and numbers.restates(first.text, index.sentences[int(sids[j])].text)), None)
+        if order:
+            prose = restating_prose(index, [int(sids[j]) for j in order])
             if prose is not None:
-                order.remove(prose)
-                order.insert(0, prose)
+                order.insert(0, order.pop(prose))
         for j in order[:max_highlights]:
             sentence = index.sentences[int(sids[j])]
             if sentence.kind == "heading":

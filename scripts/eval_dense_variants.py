@@ -22,9 +22,11 @@ weights) and the embedding cache; only squad-fit is fitted on. Run from the repo
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -57,6 +59,7 @@ def retrievers(args: argparse.Namespace):  # noqa: ANN201
     squad = load_squad(args.squad)
     fit, val = split_squad(squad)
     tmp = Path(tempfile.mkdtemp(prefix="rag-dense-variants-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the indexes are loaded in memory; the folder is scratch
     retriever, _ = build_retriever(squad, Settings(), tmp / "squad", embedder)
     out = [("squad-fit", retriever, [q for q in fit.questions if q.answerable]),
            ("squad-val", retriever, [q for q in val.questions if q.answerable])]

@@ -34,7 +34,7 @@ GC_EVERY_SECONDS = 60.0
 
 def search_threads(settings: Settings) -> int:
     """Threads for queries: ``settings.search_threads`` (RAG_SEARCH_THREADS, default SEARCH_THREADS)."""
-    return int(getattr(settings, "search_threads", 0) or SEARCH_THREADS)
+    return settings.search_threads
 
 
 class ServiceState:
