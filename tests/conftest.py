@@ -4,6 +4,8 @@ and the real model loaded once per session for slow tests."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,17 @@ in the 17th century by Catherine of Braganza.
 Black tea is steeped in water near boiling point for three to five minutes. Green tea needs
 cooler water, about 80 °C, or it turns bitter.
 """
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> tuple[Any, Any]:
+    """SIGTERM (a container runtime's stop: graceful), SIGKILL if it has not exited within ``timeout``;
+    returns ``communicate()``'s (stdout, stderr)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
 
 
 def write_corpus(folder: Path, docs: dict[str, str] | None = None) -> Path:

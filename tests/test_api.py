@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from rag.config import Settings
 from rag.embedding import FakeEmbedder
 from rag.service import build
 from rag.store import read_manifest
-from tests.conftest import MD_DOC, REPO, WIKI_DOC, write_corpus
+from tests.conftest import MD_DOC, REPO, WIKI_DOC, stop_process, write_corpus
 
 NOTES_DOC = """= Lighthouse of Alexandria =
 
@@ -609,12 +608,7 @@ def test_rag_serve_end_to_end(tmp_path: Path) -> None:
                               headers={"content-type": "application/json"})
         assert_error(streamed, 413, "payload_too_large")
     finally:
-        proc.send_signal(signal.SIGTERM)  # a container runtime's stop: graceful, exit 0
-        try:
-            _, stderr = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
+        _, stderr = stop_process(proc)  # graceful: exit 0
     assert proc.returncode == 0, stderr
     access = [line for line in stderr.splitlines() if "rag.access" in line]
     assert any('"route": "/v1/search"' in line and '"status": 413' in line for line in access), stderr
@@ -644,12 +638,7 @@ def test_rag_serve_with_two_worker_processes(tmp_path: Path) -> None:
             assert "three to five minutes" in response.json()["results"][0]["text"]
             answered += 1
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop_process(proc)
     assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
 
 
