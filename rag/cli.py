@@ -21,20 +21,14 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _settings(args: argparse.Namespace):  # noqa: ANN202 - rag.config.Settings
-    from pydantic import ValidationError
-
-    from rag.config import Settings
+    from rag.config import load_settings
 
     overrides: dict[str, Any] = {}
     for name in ("corpus_dir", "index_dir", "host", "port", "embedder"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise RagError(f"invalid settings: {problems}") from exc
+    return load_settings(**overrides)
 
 
 def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:

@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from rag.errors import ConfigError
 
 EmbedderName = Literal["auto", "onnx", "sentence-transformers", "fake"]
 Keys = Annotated[tuple[SecretStr, ...], NoDecode]
@@ -143,3 +145,19 @@ class Settings(BaseSettings):
     def rate(self) -> tuple[int, float] | None:
         """The rate limit as (requests, per seconds), or None when off."""
         return parse_rate(self.rate_limit) if self.rate_limit else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``overrides``; invalid values raise one ConfigError naming each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())
+        raise ConfigError(f"invalid settings: {problems} (fix or unset the RAG_ environment variable, or the "
+                          "matching command-line option)") from exc
+
+
+def _problem(loc: tuple[int | str, ...], msg: str) -> str:
+    if not loc:  # a model validator: several fields together
+        return msg
+    return f"{'.'.join(map(str, loc))} (RAG_{str(loc[0]).upper()}): {msg}"

@@ -28,22 +28,9 @@ log = logging.getLogger("rag.embedding")
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIM = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are truncated
-QUERY_BATCH = 16  # most concurrent queries embedded in one ONNX call (RAG_QUERY_BATCH; 1 = no batching)
-QUERY_SLOTS = 1  # ONNX query batches running at once (RAG_QUERY_SLOTS), each on one thread
+QUERY_BATCH = 16  # most concurrent queries embedded in one ONNX call (1 = no batching); served: Settings.query_batch
+QUERY_SLOTS = 1  # ONNX query batches running at once, each on one thread; served: Settings.query_slots
 DOCUMENT_WINDOW = 2048  # texts tokenized (and sorted by token length) at a time by embed_documents
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigError(f"{name}={value!r} is not a positive integer: set it to 1 or more, or unset it")
-    return number
 
 
 @runtime_checkable
@@ -168,11 +155,8 @@ class OnnxEmbedder:
     backend = "onnxruntime"
 
     def __init__(self, onnx_path: Path, model_dir: Path, batch_size: int = 32, query_threads: int = 1,
-                 max_query_batch: int | None = None, query_slots: int | None = None) -> None:
+                 max_query_batch: int = QUERY_BATCH, query_slots: int = QUERY_SLOTS) -> None:
         from rag.batching import MicroBatcher
-
-        max_query_batch = max_query_batch or env_int("RAG_QUERY_BATCH", QUERY_BATCH)
-        query_slots = query_slots or env_int("RAG_QUERY_SLOTS", QUERY_SLOTS)
 
         self.onnx_path = onnx_path
         self.model_dir = model_dir
@@ -285,9 +269,12 @@ class AutoEmbedder:
     model_id = MODEL_ID
     dim = MODEL_DIM
 
-    def __init__(self, batch_size: int = 32, cache_dir: Path | None = None) -> None:
+    def __init__(self, batch_size: int = 32, cache_dir: Path | None = None, query_batch: int = QUERY_BATCH,
+                 query_slots: int = QUERY_SLOTS) -> None:
         self.batch_size = batch_size
         self.cache_dir = cache_dir
+        self.query_batch = query_batch
+        self.query_slots = query_slots
         self._lock = threading.Lock()
         self._query: Embedder | None = None
         self._documents: Embedder | None = None
@@ -325,7 +312,8 @@ class AutoEmbedder:
             log.warning("%s", self.reason)
             return torch_embedder, torch_embedder
         self.report = dict(report)
-        onnx = OnnxEmbedder(path, folder, batch_size=self.batch_size)
+        onnx = OnnxEmbedder(path, folder, batch_size=self.batch_size, max_query_batch=self.query_batch,
+                            query_slots=self.query_slots)
         query_wins = float(report["onnx_query_ms"]) <= float(report["torch_query_ms"])
         batch_wins = float(report["onnx_batch_per_s"]) >= float(report["torch_batch_per_s"])
         self.reason = (f"queries on {'onnxruntime' if query_wins else 'torch'} ({report['onnx_query_ms']} vs "
@@ -350,26 +338,31 @@ def query_batch_stats(embedder: object) -> BatchStats | None:
 
 
 EMBEDDERS = ("auto", "onnx", "sentence-transformers", "fake")
-_SHARED: dict[tuple[str, int, str], Embedder] = {}
+_SHARED: dict[tuple[str, int, str, int, int], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def get_embedder(name: str = "auto", batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
+def get_embedder(name: str = "auto", batch_size: int = 32, cache_dir: Path | None = None,
+                 query_batch: int = QUERY_BATCH, query_slots: int = QUERY_SLOTS) -> Embedder:
     """One embedder per process and configuration: the model is loaded at most once.
 
     ``auto`` picks ONNX Runtime or torch by measurement; ``onnx`` insists on ONNX Runtime (exported
     on first use into ``cache_dir``) and fails when it cannot be had; ``sentence-transformers`` is torch.
+    ``query_batch`` and ``query_slots`` configure the ONNX query micro-batching (rag.service.embedder_for
+    passes Settings.query_batch and Settings.query_slots).
     """
-    key = (name, batch_size, str(cache_dir or ""))
+    key = (name, batch_size, str(cache_dir or ""), query_batch, query_slots)
     with _SHARED_LOCK:
         if key not in _SHARED:
             if name == "auto":
-                _SHARED[key] = AutoEmbedder(batch_size=batch_size, cache_dir=cache_dir)
+                _SHARED[key] = AutoEmbedder(batch_size=batch_size, cache_dir=cache_dir, query_batch=query_batch,
+                                            query_slots=query_slots)
             elif name == "onnx":
                 from rag import onnx_export
 
                 path, _ = onnx_export.ensure(cache_dir or onnx_export.default_cache_dir())
-                _SHARED[key] = OnnxEmbedder(path, onnx_export.model_dir(), batch_size=batch_size)
+                _SHARED[key] = OnnxEmbedder(path, onnx_export.model_dir(), batch_size=batch_size,
+                                            max_query_batch=query_batch, query_slots=query_slots)
             elif name == "sentence-transformers":
                 _SHARED[key] = SentenceTransformerEmbedder(batch_size=batch_size)
             elif name == "fake":

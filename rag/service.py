@@ -24,7 +24,8 @@ def chunker_config(settings: Settings) -> ChunkerConfig:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return get_embedder(settings.embedder, settings.batch_size, settings.model_cache_dir)
+    return get_embedder(settings.embedder, settings.batch_size, settings.model_cache_dir,
+                        query_batch=settings.query_batch, query_slots=settings.query_slots)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def app() -> FastAPI:
     """The API for one worker, configured from the environment (``RAG_INDEX_DIR``, ...)."""
     from rag.api.app import create_app
     from rag.api.server import configure_logging
-    from rag.config import Settings
+    from rag.config import load_settings
 
     configure_logging()
-    return create_app(Settings())  # type: ignore[call-arg]  # every field has a default
+    return create_app(load_settings())

@@ -121,18 +121,44 @@ def test_onnx_queries_batched_equal_queries_alone(tmp_path: Path) -> None:
     assert embedder.queries.stats.items == 100
 
 
-def test_query_batch_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", ["auto", "onnx"])
+def test_query_batch_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        name: str) -> None:
+    """RAG_QUERY_BATCH / RAG_QUERY_SLOTS → Settings → rag.service.embedder_for → the ONNX query batcher."""
     pytest.importorskip("onnxruntime")
-    from rag.embedding import OnnxEmbedder
+    from rag import onnx_export
+    from rag.config import Settings, load_settings
+    from rag.embedding import QUERY_BATCH, QUERY_SLOTS, query_batch_stats
     from rag.errors import ConfigError
+    from rag.service import embedder_for
+    from tests.test_onnx import tiny_graph
 
+    defaults = Settings.model_fields
+    assert (defaults["query_batch"].default, defaults["query_slots"].default) == (QUERY_BATCH, QUERY_SLOTS)
+    tiny_graph(tmp_path / "tiny.onnx")
+    report = {"onnx_query_ms": 1.0, "torch_query_ms": 2.0, "onnx_batch_per_s": 2.0, "torch_batch_per_s": 1.0}
+    monkeypatch.setattr(onnx_export, "ensure", lambda *_a, **_k: (tmp_path / "tiny.onnx", report))  # no export
+    monkeypatch.setenv("RAG_EMBEDDER", name)
+    monkeypatch.setenv("RAG_MODEL_CACHE_DIR", str(tmp_path))  # this test's own shared embedders
     monkeypatch.setenv("RAG_QUERY_BATCH", "3")
     monkeypatch.setenv("RAG_QUERY_SLOTS", "2")
-    embedder = OnnxEmbedder(tmp_path / "x.onnx", tmp_path)
-    assert (embedder.queries.max_batch, embedder.queries.slots) == (3, 2)
-    monkeypatch.setenv("RAG_QUERY_BATCH", "zero")
-    with pytest.raises(ConfigError, match="RAG_QUERY_BATCH"):
-        OnnxEmbedder(tmp_path / "x.onnx", tmp_path)
+    embedder = embedder_for(load_settings())
+    embedder.embed_query("Who killed Lyushkov?")  # resolves ``auto``
+    backend = getattr(embedder, "_query", embedder)
+    assert (backend.queries.max_batch, backend.queries.slots) == (3, 2)
+    assert query_batch_stats(embedder) is backend.queries.stats and backend.queries.stats.items == 1
+    monkeypatch.setenv("RAG_QUERY_BATCH", "4")
+    assert embedder_for(load_settings()) is not embedder  # one shared embedder per batching configuration
+    monkeypatch.setenv("RAG_QUERY_BATCH", "3")
+    assert embedder_for(load_settings()) is embedder
+    given = embedder_for(Settings(query_batch=5, query_slots=4))  # the values come from Settings, not the process
+    given.embed_query("tea")
+    assert (getattr(given, "_query", given).queries.max_batch, getattr(given, "_query", given).queries.slots) == (5, 4)
+    for variable, value in (("RAG_QUERY_BATCH", "zero"), ("RAG_QUERY_SLOTS", "0")):
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(ConfigError, match=variable):
+            load_settings()
+        monkeypatch.setenv(variable, "2")
 
 
 @pytest.mark.slow
