@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from rag.batching import MicroBatcher, length_groups
+
+if TYPE_CHECKING:
+    from rag.embedding import OnnxEmbedder
 
 
 class Recorder:
@@ -41,37 +46,37 @@ def test_a_lone_call_runs_at_once_as_a_batch_of_one() -> None:
     assert batcher.stats.batches == 3 and batcher.stats.largest == 1
 
 
-def test_calls_that_arrive_while_a_batch_runs_share_the_next_one() -> None:
+def behind_a_held_batch(max_batch: int, first: int, rest: Sequence[int]) -> tuple[Recorder, MicroBatcher[int],
+                                                                                 list[int]]:
+    """Calls ``first`` and holds its batch while ``rest`` arrive (one slot), then releases it.
+
+    Returns the recorder, the batcher and every caller's result, ``first``'s first."""
     release = threading.Event()
     run = Recorder(release)
-    batcher = MicroBatcher(run, max_batch=8, slots=1)
-    with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(batcher, 100)
+    batcher = MicroBatcher(run, max_batch=max_batch, slots=1)
+    with ThreadPoolExecutor(len(rest) + 1) as pool:
+        held = pool.submit(batcher, first)
         assert run.started.wait(5)  # the first batch is running (held)
-        rest = [pool.submit(batcher, i) for i in range(6)]
+        queued = [pool.submit(batcher, i) for i in rest]
         deadline = time.monotonic() + 5
-        while len(batcher._queue) < 6 and time.monotonic() < deadline:
+        while len(batcher._queue) < len(rest) and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert len(batcher._queue) == len(rest)  # all of them wait behind the held batch
         release.set()
-        assert first.result(5) == 1000
-        assert [f.result(5) for f in rest] == [i * 10 for i in range(6)]  # each caller gets its own row
+        return run, batcher, [f.result(5) for f in [held, *queued]]
+
+
+def test_calls_that_arrive_while_a_batch_runs_share_the_next_one() -> None:
+    run, batcher, results = behind_a_held_batch(8, 100, range(6))
+    assert results == [1000, *(i * 10 for i in range(6))]  # each caller gets its own row
     assert run.batches[0] == [100]
     assert sorted(run.batches[1]) == list(range(6)) and len(run.batches) == 2
     assert batcher.stats.largest == 6 and batcher.stats.items == 7
 
 
 def test_batches_are_capped_at_max_batch() -> None:
-    release = threading.Event()
-    run = Recorder(release)
-    batcher = MicroBatcher(run, max_batch=3, slots=1)
-    with ThreadPoolExecutor(10) as pool:
-        first = pool.submit(batcher, -1)
-        assert run.started.wait(5)
-        rest = [pool.submit(batcher, i) for i in range(7)]
-        while len(batcher._queue) < 7:
-            time.sleep(0.01)
-        release.set()
-        assert [f.result(5) for f in [first, *rest]] == [-10, *(i * 10 for i in range(7))]
+    run, _, results = behind_a_held_batch(3, -1, range(7))
+    assert results == [-10, *(i * 10 for i in range(7))]
     assert max(len(b) for b in run.batches) == 3
     assert sorted(x for b in run.batches[1:] for x in b) == list(range(7))
 
@@ -103,15 +108,21 @@ def test_many_threads_get_their_own_results_under_contention() -> None:
     assert batcher.stats.items == 500 and batcher.stats.largest <= 4
 
 
-def test_onnx_queries_batched_equal_queries_alone(tmp_path: Path) -> None:
+def tiny_onnx(folder: Path, **options: Any) -> OnnxEmbedder:
+    """The ONNX embedder on the tiny hand-made graph of tests/test_onnx.py (skips without ONNX Runtime)."""
     pytest.importorskip("onnxruntime")
     from rag import onnx_export
     from rag.embedding import OnnxEmbedder
     from tests.test_onnx import tiny_graph
 
-    table = tiny_graph(tmp_path / "tiny.onnx")
-    embedder = OnnxEmbedder(tmp_path / "tiny.onnx", onnx_export.model_dir(), max_query_batch=8)
+    table = tiny_graph(folder / "tiny.onnx")
+    embedder = OnnxEmbedder(folder / "tiny.onnx", onnx_export.model_dir(), **options)
     embedder.dim = table.shape[1]
+    return embedder
+
+
+def test_onnx_queries_batched_equal_queries_alone(tmp_path: Path) -> None:
+    embedder = tiny_onnx(tmp_path, max_query_batch=8)
     texts = ["Who killed Lyushkov?", "a", "When did the Normans conquer England, and who led them?", "tea " * 40]
     alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
     np.testing.assert_array_equal(embedder.embed_queries(texts), alone)
@@ -142,18 +153,21 @@ def test_query_batch_settings_come_from_the_environment(tmp_path: Path, monkeypa
     monkeypatch.setenv("RAG_MODEL_CACHE_DIR", str(tmp_path))  # this test's own shared embedders
     monkeypatch.setenv("RAG_QUERY_BATCH", "3")
     monkeypatch.setenv("RAG_QUERY_SLOTS", "2")
+
+    def batcher(embedder: object) -> MicroBatcher[str]:
+        embedder.embed_query("Who killed Lyushkov?")  # type: ignore[attr-defined]  # resolves ``auto``
+        return getattr(embedder, "_query", embedder).queries
+
     embedder = embedder_for(load_settings())
-    embedder.embed_query("Who killed Lyushkov?")  # resolves ``auto``
-    backend = getattr(embedder, "_query", embedder)
-    assert (backend.queries.max_batch, backend.queries.slots) == (3, 2)
-    assert query_batch_stats(embedder) is backend.queries.stats and backend.queries.stats.items == 1
+    queries = batcher(embedder)
+    assert (queries.max_batch, queries.slots) == (3, 2)
+    assert query_batch_stats(embedder) is queries.stats and queries.stats.items == 1
     monkeypatch.setenv("RAG_QUERY_BATCH", "4")
     assert embedder_for(load_settings()) is not embedder  # one shared embedder per batching configuration
     monkeypatch.setenv("RAG_QUERY_BATCH", "3")
     assert embedder_for(load_settings()) is embedder
-    given = embedder_for(Settings(query_batch=5, query_slots=4))  # the values come from Settings, not the process
-    given.embed_query("tea")
-    assert (getattr(given, "_query", given).queries.max_batch, getattr(given, "_query", given).queries.slots) == (5, 4)
+    given = batcher(embedder_for(Settings(query_batch=5, query_slots=4)))  # from Settings, not the process
+    assert (given.max_batch, given.slots) == (5, 4)
     for variable, value in (("RAG_QUERY_BATCH", "zero"), ("RAG_QUERY_SLOTS", "0")):
         monkeypatch.setenv(variable, value)
         with pytest.raises(ConfigError, match=variable):
@@ -228,14 +242,9 @@ def test_length_groups_pad_only_where_a_call_costs_more() -> None:
 
 def test_documents_sorted_by_token_length_in_windows_keep_their_order(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("onnxruntime")
-    from rag import embedding, onnx_export
-    from rag.embedding import OnnxEmbedder
-    from tests.test_onnx import tiny_graph
+    from rag import embedding
 
-    table = tiny_graph(tmp_path / "tiny.onnx")
-    embedder = OnnxEmbedder(tmp_path / "tiny.onnx", onnx_export.model_dir(), batch_size=2)
-    embedder.dim = table.shape[1]
+    embedder = tiny_onnx(tmp_path, batch_size=2)
     texts = ["x " * 50, "short", "Zürich 1848 naïve", "", "a b c d e f", "tea " * 300, "one two"]
     alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
     monkeypatch.setattr(embedding, "DOCUMENT_WINDOW", 3)

@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from rag.api.errors import ApiError
 from rag.api.routes_web import SECURITY_HEADERS
@@ -40,8 +40,15 @@ def _asset(name: str) -> bytes:
     return resource.read_bytes()
 
 
-def _page(html: str, *, inline_styles: bool) -> Response:
+def _urls(request: Request) -> tuple[str, str]:
+    """The OpenAPI document's URL and the assets folder's, under the app's root path (behind a proxy)."""
+    root = request.scope.get("root_path", "")
+    return f"{root}{request.app.openapi_url}", f"{root}{ASSETS_PATH}"
+
+
+def _page(page: HTMLResponse, *, inline_styles: bool) -> Response:
     """The page with a CSP that allows exactly its own inline scripts (by SHA-256) and nothing off-origin."""
+    html = bytes(page.body).decode()
     hashes = ["sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
               for s in _INLINE_SCRIPT.findall(html)]
     csp = _CSP.format(scripts="".join(f" '{h}'" for h in hashes), styles=" 'unsafe-inline'" if inline_styles else "")
@@ -51,26 +58,21 @@ def _page(html: str, *, inline_styles: bool) -> Response:
 
 @router.api_route("/docs", methods=["GET", "HEAD"])
 async def swagger_ui(request: Request) -> Response:
-    root = request.scope.get("root_path", "")
-    html = bytes(get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
-        swagger_ui_parameters=request.app.swagger_ui_parameters,
-    ).body).decode()
-    return _page(html, inline_styles=False)
+    openapi_url, assets = _urls(request)
+    return _page(get_swagger_ui_html(
+        openapi_url=openapi_url, title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+        swagger_favicon_url=f"{assets}/favicon.png", swagger_ui_parameters=request.app.swagger_ui_parameters,
+    ), inline_styles=False)
 
 
 @router.api_route("/redoc", methods=["GET", "HEAD"])
 async def redoc(request: Request) -> Response:
-    root = request.scope.get("root_path", "")
-    html = bytes(get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png", with_google_fonts=False,
-    ).body).decode()
-    return _page(html, inline_styles=True)
+    openapi_url, assets = _urls(request)
+    return _page(get_redoc_html(
+        openapi_url=openapi_url, title=f"{request.app.title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
+        redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False,
+    ), inline_styles=True)
 
 
 @router.api_route(ASSETS_PATH + "/{name}", methods=["GET", "HEAD"])
