@@ -19,6 +19,10 @@ PAGES = ("/docs", "/redoc")
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".json": "application/json"}
 # src="…", href="…", spec-url="…" attributes and Swagger UI's `url: '…'` in its init script
 REFERENCE = re.compile(r"""(?:\b(?:src|href|spec-url)=|\burl:\s*)["']([^"']+)["']""")
+# what makes a browser fetch from another host when a script or style sheet renders it: an img/script src,
+# srcset or poster (as an HTML attribute or a React prop), a CSS url() or @import
+FETCH_ELSEWHERE = re.compile(r"""(?:\b(?:src|srcset|poster)\s*[:=]\s*|\burl\(\s*|@import\s+)["'`]?"""
+                             r"""((?:https?:)?//[\w.-]+[^"'`)\s]*)""")
 
 
 def make_client(tmp: Path, root_path: str = "", **overrides: object) -> TestClient:
@@ -53,6 +57,18 @@ def test_docs_page_loads_nothing_from_outside_the_app(client: TestClient, path: 
         expected = MEDIA_TYPES[Path(url).suffix]
         assert served.headers["content-type"].startswith(expected), (url, served.headers["content-type"])
         assert len(served.content) > 0
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_docs_page_and_the_files_it_loads_fetch_nothing_from_another_host(client: TestClient, path: str) -> None:
+    html = client.get(path).text
+    assert "http://" not in html and "https://" not in html  # no absolute URL at all, not even a link
+    loaded = [url for url in references(html) if url.endswith((".js", ".css"))]
+    assert loaded and all(url.startswith("/docs-assets/") for url in loaded), loaded
+    for url in loaded:  # e.g. ReDoc's sidebar footer renders Redocly's logo from cdn.redoc.ly unless served without
+        assert FETCH_ELSEWHERE.findall(client.get(url).text) == [], url
+    if path == "/docs":  # Swagger UI's validator badge would load an image from validator.swagger.io
+        assert '"validatorUrl": null' in html
 
 
 def test_swagger_ui_files_are_the_real_bundle(client: TestClient) -> None:

@@ -28,6 +28,12 @@ _CSP = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles
         "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'")
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+# ReDoc's sidebar footer shows Redocly's logo from cdn.redoc.ly, and no ReDoc option turns it off (the CSP would
+# block it anyway): its bundle is served with that image's src an empty data: URI, which fails to decode, so
+# ReDoc drops the image (its onError) and nothing is requested from another host (tests/test_api_docs.py).
+_OFFLINE_EDITS = {"redoc.standalone.js": ((b'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"', b'src:"data:,"'),)}
+# Swagger UI's online validator badge would load an image from validator.swagger.io: off.
+_SWAGGER_UI_OFFLINE = {"validatorUrl": None}
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +43,10 @@ def _asset(name: str) -> bytes:
     resource = files("fastapi_offline") / "static" / name
     if not resource.is_file():
         raise ApiError(404, "not_found", f"docs asset {name!r} is missing: reinstall rag (it needs fastapi-offline)")
-    return resource.read_bytes()
+    data = resource.read_bytes()
+    for old, new in _OFFLINE_EDITS.get(name, ()):
+        data = data.replace(old, new)
+    return data
 
 
 def _urls(request: Request) -> tuple[str, str]:
@@ -62,7 +71,8 @@ async def swagger_ui(request: Request) -> Response:
     return _page(get_swagger_ui_html(
         openapi_url=openapi_url, title=f"{request.app.title} - Swagger UI",
         swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
-        swagger_favicon_url=f"{assets}/favicon.png", swagger_ui_parameters=request.app.swagger_ui_parameters,
+        swagger_favicon_url=f"{assets}/favicon.png",
+        swagger_ui_parameters={**(request.app.swagger_ui_parameters or {}), **_SWAGGER_UI_OFFLINE},
     ), inline_styles=False)
 
 
