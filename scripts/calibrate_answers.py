@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _devdata import CachingEmbedder, World, build_world, folds, load_squad  # noqa: E402
 
 from rag import calibration as cal  # noqa: E402
-from rag.answering import answer_hits, gather_evidence  # noqa: E402
+from rag.answering import Evidence, answer_hits, gather_evidence, prefer_prose  # noqa: E402
 from rag.chunking import ChunkerConfig  # noqa: E402
 from rag.loading import load_corpus  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
@@ -38,7 +38,16 @@ class Item:
     unknown: float
 
 
-def collect(world: World) -> list[Item]:
+def features_of(retriever: Retriever, ev: Evidence, with_evidence: bool) -> np.ndarray:
+    """The candidates' ranker features; with ``with_evidence`` (an experiment, docs/answers.md), the
+    retriever's own sentence score appended as one more column."""
+    if not with_evidence:
+        return ev.features
+    score = retriever.sentence_scores(ev.query, np.array(ev.sentence_ids, dtype=np.int64), ev.sent_lex)
+    return np.hstack([ev.features, score.astype(np.float64)[:, None]])
+
+
+def collect(world: World, with_evidence: bool = False) -> list[Item]:
     items = []
     index = world.retriever.index
     for q in world.questions:
@@ -47,15 +56,16 @@ def collect(world: World) -> list[Item]:
                                and b <= index.sentences[s].end for a, b, _ in q.answers)
                            for s in ev.sentence_ids], dtype=bool)
         if len(ev.sentence_ids):
-            items.append(Item(q.kind, ev.features, labels, ev.unknown))
+            items.append(Item(q.kind, features_of(world.retriever, ev, with_evidence), labels, ev.unknown))
     return items
 
 
 def fit_ranker(items: list[Item], l2: float, drop: list[int] | None = None) -> cal.Logistic:
-    keep = [j for j in range(len(cal.SENTENCE_FEATURES)) if j not in (drop or [])]
+    width = items[0].features.shape[1]
+    keep = [j for j in range(width) if j not in (drop or [])]
     groups = [(it.features[:, keep], it.labels) for it in items if it.kind == "answerable" and it.labels.any()]
     fitted = cal.fit_conditional_logit(groups, l2=l2)
-    coef = np.zeros(len(cal.SENTENCE_FEATURES))
+    coef = np.zeros(width)
     coef[keep] = fitted.coef
     return cal.Logistic(0.0, tuple(float(c) for c in coef))
 
@@ -114,15 +124,21 @@ def choose_threshold(items: list[Item], ranker: cal.Logistic, conf: cal.Logistic
 
 
 def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder,
-             ranker: cal.Logistic, conf: cal.Logistic, tau: float) -> None:
+             ranker: cal.Logistic, conf: cal.Logistic, tau: float, with_evidence: bool = False) -> None:
     build_index(load_corpus(corpus)[0], work / "lyushkov", embedder, ChunkerConfig())
     retriever = Retriever(load_index(work / "lyushkov", embedder), embedder)
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     hits = abst_ans = abst_un = n_ans = n_un = 0
     for row in rows:
-        ev = gather_evidence(retriever, row["question"], ranker=ranker, confidence=conf)
-        answered = ev.best >= 0 and ev.confidence >= tau
-        s = retriever.index.sentences[ev.sentence_ids[ev.best]] if ev.best >= 0 else None
+        ev = gather_evidence(retriever, row["question"])
+        best, confidence = -1, 0.0
+        if ev.sentence_ids:  # the same decision as rag.answering, with the ranker and model being validated
+            feats = features_of(retriever, ev, with_evidence)
+            logits = ranker.logit(feats)
+            best = prefer_prose(retriever.index, ev.sentence_ids, logits, int(np.argmax(logits)))
+            confidence = float(conf.proba(cal.confidence_features(logits, feats, ev.unknown)[None, :])[0])
+        answered = best >= 0 and confidence >= tau
+        s = retriever.index.sentences[ev.sentence_ids[best]] if best >= 0 else None
         text = retriever.index.documents[s.doc_id].text if s else ""
         if row["answerable"]:
             n_ans += 1
@@ -135,7 +151,7 @@ def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder,
             n_un += 1
             abst_un += not answered
             flag = "UNA"
-        print(f"{flag} {'answer ' if answered else 'abstain'} {ev.confidence:.2f} {row['question']}"
+        print(f"{flag} {'answer ' if answered else 'abstain'} {confidence:.2f} {row['question']}"
               f"  -> {s.text[:90] if s else None}")
     embedder.save()
     print(f"Lyushkov: answer accuracy {hits}/{n_ans} = {hits / n_ans:.3f}; abstained on unanswerable "
@@ -156,21 +172,26 @@ def main() -> int:
     ap.add_argument("--drop", nargs="*", default=[], choices=cal.SENTENCE_FEATURES,
                     help="ranker features left out of the fit (their weight stays 0), to measure what they add")
     ap.add_argument("--current", action="store_true", help="validate the constants in rag/calibration.py as they are")
+    ap.add_argument("--with-evidence", action="store_true",
+                    help="experiment: add the retriever's sentence score as a ranker feature (not shipped)")
     args = ap.parse_args()
+    if args.current and args.with_evidence:
+        ap.error("--current validates the shipped ranker, which has no evidence feature")
     embedder = CachingEmbedder(args.work / "embeddings.npz")
     articles, questions = load_squad(args.squad)
     fold_a, fold_b = folds(list(articles))
     world_a = build_world("fold-a", fold_a, fold_b, articles, questions, args.corpus, args.work, embedder, args.counts)
     world_b = build_world("fold-b", fold_b, fold_a, articles, questions, args.corpus, args.work, embedder,
                           args.counts, seed=1)
-    items_a, items_b = collect(world_a), collect(world_b)
+    items_a, items_b = collect(world_a, args.with_evidence), collect(world_b, args.with_evidence)
     embedder.save()
     if args.current:
         ranker, conf = cal.RANKER, cal.CONFIDENCE
     else:
         ranker = fit_ranker(items_a, args.l2, [cal.SENTENCE_FEATURES.index(n) for n in args.drop])
         conf = cal.fit_logistic(*confidence_rows(items_a, ranker), l2=args.l2)
-    print("RANKER =", ranker, dict(zip(cal.SENTENCE_FEATURES, np.round(ranker.coef, 3), strict=True)))
+    names = cal.SENTENCE_FEATURES + (("evidence",) if args.with_evidence else ())
+    print("RANKER =", ranker, dict(zip(names, np.round(ranker.coef, 3), strict=True)))
     print("CONFIDENCE =", conf, dict(zip(cal.CONFIDENCE_FEATURES, np.round(conf.coef, 3), strict=True)))
     tau = args.tau if args.tau is not None else (
         cal.ABSTAIN_BELOW if args.current else choose_threshold(items_a, ranker, conf, args.withhold))
@@ -178,7 +199,7 @@ def main() -> int:
     report("fit (fold A)", items_a, ranker, conf, tau)
     report("validation (fold B)", items_b, ranker, conf, tau)
     if args.lyushkov:
-        lyushkov(args.lyushkov, args.corpus, args.work, embedder, ranker, conf, tau)
+        lyushkov(args.lyushkov, args.corpus, args.work, embedder, ranker, conf, tau, args.with_evidence)
     return 0
 
 
