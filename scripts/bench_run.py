@@ -140,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
                               "nice": os.nice(0)}
     try:
         corpus, questions = _inputs(args, work, result)
+        from rag.config import load_settings
         from rag.embedding import get_embedder
 
-        embedder = get_embedder(args.embedder)
+        settings = load_settings()  # RAG_QUERY_BATCH / RAG_QUERY_SLOTS as the server reads them
+        embedder = get_embedder(args.embedder, query_batch=settings.query_batch, query_slots=settings.query_slots)
         embedder.embed_query("warm up")  # resolves 'auto' (exports the ONNX model once if needed)
         result["backend"] = getattr(embedder, "backend", type(embedder).__name__)
         result["embedder_reason"] = getattr(embedder, "reason", "")

@@ -270,13 +270,16 @@ def in_process_ms(retriever: Any, questions: list[str]) -> float:
 def run(index_dir: Path, corpus_dir: Path, questions: list[str], embedder_name: str, work: Path, *,
         levels: tuple[int, ...] = (1, 4, 16), seconds: float = 8.0, repeats: int = 3, workers: tuple[int, ...] = (2,),
         port: int = 18765, cache_dir: Path | None = None) -> dict[str, Any]:
+    from rag.config import load_settings
     from rag.embedding import get_embedder
     from rag.retrieval import Retriever
     from rag.store import load_index
 
     tool = "wrk" if _have_wrk() else "python"
     bodies = bodies_for(questions)
-    embedder = get_embedder(embedder_name, cache_dir=cache_dir)
+    settings = load_settings()  # RAG_QUERY_BATCH / RAG_QUERY_SLOTS as the server reads them
+    embedder = get_embedder(embedder_name, cache_dir=cache_dir, query_batch=settings.query_batch,
+                            query_slots=settings.query_slots)
     retriever = Retriever(load_index(index_dir, embedder), embedder)
     result: dict[str, Any] = {"tool": tool, "questions": len(questions), "seconds": seconds, "repeats": repeats,
                               "backend": getattr(embedder, "backend", type(embedder).__name__), "levels": []}
