@@ -138,7 +138,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _consistent_limits(self) -> Settings:
         if self.max_upload_bytes < self.max_document_bytes:
-            raise ValueError("max_upload_bytes must be at least max_document_bytes")
+            raise ValueError("max_upload_bytes (RAG_MAX_UPLOAD_BYTES) must be at least max_document_bytes "
+                             "(RAG_MAX_DOCUMENT_BYTES)")
         return self
 
     @property
@@ -158,6 +159,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _problem(loc: tuple[int | str, ...], msg: str) -> str:
-    if not loc:  # a model validator: several fields together
+    msg = msg.removeprefix("Value error, ")  # pydantic's prefix for a validator's ValueError
+    if not loc:  # a model validator: several fields together (its message names their variables)
         return msg
     return f"{'.'.join(map(str, loc))} (RAG_{str(loc[0]).upper()}): {msg}"

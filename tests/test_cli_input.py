@@ -45,3 +45,19 @@ def test_index_path_that_is_a_file_is_one_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(not_a_folder) in err and "Traceback" not in err
     assert not_a_folder.read_text() == "I am a file"
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("RAG_QUERY_BATCH", "zero", ["RAG_QUERY_BATCH"]),
+    ("RAG_QUERY_SLOTS", "0", ["RAG_QUERY_SLOTS"]),
+    ("RAG_MAX_UPLOAD_BYTES", "2048", ["RAG_MAX_UPLOAD_BYTES", "RAG_MAX_DOCUMENT_BYTES"]),  # two fields together
+])
+def test_a_bad_environment_variable_is_one_error_naming_it(
+        built_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        variable: str, value: str, named: list[str]) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["list", "--index", str(built_settings.index_dir), "--embedder", "fake"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: invalid settings: ") and not captured.out
+    assert all(name in captured.err for name in named), captured.err
+    assert "Traceback" not in captured.err and "Value error" not in captured.err
