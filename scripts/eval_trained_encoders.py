@@ -10,14 +10,15 @@ questions. Neither needs a download: the starting weights are the ``gt-all-minil
   adapter's). The number of epochs is chosen on an inner split of the fit half by article; then the
   tuned tower replaces the query vector in the whole pipeline (same weights, no query adapter).
 * ``cross-encoder``: question and sentence read together (``[CLS] q [SEP] s [SEP]``), LoRA on every
-  linear layer plus a scoring head, trained listwise on the retriever's top candidate sentences.
-  Its score is added to the retriever's sentence score; the mix is scanned on the validation half.
+  linear layer plus the LayerNorms and a scoring head, trained listwise on the retriever's top
+  candidate sentences. Its score is added to the retriever's sentence score; the mix is scanned on
+  the validation half.
 
 Run from the repository root (``S=../shared/eval``)::
 
     .venv/bin/python scripts/eval_trained_encoders.py query-tower --squad $S/squad --lyushkov $S/lyushkov_qa.jsonl
     .venv/bin/python scripts/eval_trained_encoders.py cross-encoder --squad $S/squad \\
-        --lyushkov $S/lyushkov_qa.jsonl --train-questions 1200
+        --lyushkov $S/lyushkov_qa.jsonl --train-questions 600
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def query_tower(args: argparse.Namespace, found: dict, embedder: CachedEmbedder)
     inner = np.isin(docs, sorted(set(docs))[::2])
     held = [q for q, k in zip(fit_q, inner, strict=True) if not k]
     emit(step="inner split", epoch=0, held_out_dense_sentence_hit1=dense_hit(held, fit_g[~inner], vectors["squad-fit"]))
+    untuned = {name: dense_hit(qs, gold[name], vectors[name]) for name, (_, qs) in found.items() if name != "squad-fit"}
     scores: dict[int, float] = {}
 
     def on_epoch(epoch: int) -> None:
@@ -159,7 +161,8 @@ def query_tower(args: argparse.Namespace, found: dict, embedder: CachedEmbedder)
     train(fit_q, fit_g, vectors["squad-fit"], epochs)
     for name, (_, qs) in found.items():
         if name != "squad-fit":
-            emit(step="dense sentence hit@1", set=name, epochs=epochs, tuned=dense_hit(qs, gold[name], vectors[name]))
+            emit(step="dense sentence hit@1", set=name, epochs=epochs, untuned=untuned[name],
+                 tuned=dense_hit(qs, gold[name], vectors[name]))
     model.eval()
 
     class TunedQueries:
@@ -283,7 +286,7 @@ def main() -> int:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--temperature", type=float, default=20.0)
     p.add_argument("--candidates", type=int, default=8, help="cross-encoder: sentences per question")
-    p.add_argument("--train-questions", type=int, default=1200, help="cross-encoder: squad-fit questions")
+    p.add_argument("--train-questions", type=int, default=600, help="cross-encoder: squad-fit questions")
     p.add_argument("--rank", type=int, default=8, help="cross-encoder: LoRA rank")
     p.add_argument("--mix", type=float, nargs="+", default=[0, 10, 20, 40, 80],
                    help="cross-encoder: weights of the retriever's sentence score added to its score")
