@@ -351,7 +351,8 @@ def get_embedder(name: str = "auto", batch_size: int = 32, cache_dir: Path | Non
     ``query_batch`` and ``query_slots`` configure the ONNX query micro-batching (rag.service.embedder_for
     passes Settings.query_batch and Settings.query_slots).
     """
-    key = (name, batch_size, str(cache_dir or ""), query_batch, query_slots)
+    onnx = name in ("auto", "onnx")  # the others have no export cache and no query batcher: one of each
+    key = (name, batch_size, str(cache_dir or "") if onnx else "", *((query_batch, query_slots) if onnx else (0, 0)))
     with _SHARED_LOCK:
         if key not in _SHARED:
             if name == "auto":

@@ -166,6 +166,8 @@ def test_query_batch_settings_come_from_the_environment(tmp_path: Path, monkeypa
     assert embedder_for(load_settings()) is not embedder  # one shared embedder per batching configuration
     monkeypatch.setenv("RAG_QUERY_BATCH", "3")
     assert embedder_for(load_settings()) is embedder
+    fake = embedder_for(Settings(embedder="fake", query_batch=3))  # no batcher: one per process, not per setting
+    assert embedder_for(Settings(embedder="fake", query_batch=4, model_cache_dir=tmp_path / "other")) is fake
     given = batcher(embedder_for(Settings(query_batch=5, query_slots=4)))  # from Settings, not the process
     assert (given.max_batch, given.slots) == (5, 4)
     for variable, value in (("RAG_QUERY_BATCH", "zero"), ("RAG_QUERY_SLOTS", "0")):
