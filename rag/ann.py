@@ -192,6 +192,7 @@ def build(vectors: np.ndarray, queries: np.ndarray | None = None, *, kind: str |
     train_size = min(n, 64 * nlist)
     sample = vectors[np.sort(rng.choice(n, size=train_size, replace=False))] if train_size < n else vectors
     quantizer = faiss.IndexFlatIP(dim)
+    ivf: faiss.IndexIVF
     if codes == "sq8":
         ivf = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                             faiss.METRIC_INNER_PRODUCT)

@@ -49,7 +49,7 @@ class MicroBatcher(Generic[T]):
     exception raised by ``run`` is raised in every caller whose item was in that batch.
     """
 
-    def __init__(self, run: Callable[[list[T]], Sequence[Any]], max_batch: int = 16, slots: int = 1) -> None:
+    def __init__(self, run: Callable[[list[T]], Any], max_batch: int = 16, slots: int = 1) -> None:
         if max_batch < 1 or slots < 1:
             raise ValueError("max_batch and slots must be at least 1")
         self._run = run
