@@ -5,13 +5,16 @@ Not part of the package: the experiment scripts import it (run them from the rep
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rag.evaluation import EvalSet
+from rag.evaluation import EvalSet, Question
+from rag.retrieval import Retriever
 
 
 class CachedEmbedder:
@@ -71,3 +74,31 @@ def split_squad(evalset: EvalSet) -> tuple[EvalSet, EvalSet]:
     fit = [q for q in evalset.questions if is_fit_article(q.doc_id)]
     val = [q for q in evalset.questions if not is_fit_article(q.doc_id)]
     return EvalSet("squad-fit", fit, evalset.documents), EvalSet("squad-val", val, evalset.documents)
+
+
+def add_dev_arguments(p: argparse.ArgumentParser) -> None:
+    """--squad and --lyushkov (both required), --corpus (for the Lyushkov file) and --cache (embeddings)."""
+    p.add_argument("--squad", type=Path, required=True)
+    p.add_argument("--lyushkov", type=Path, required=True)
+    p.add_argument("--corpus", type=Path, default=Path("corpus"))
+    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-eval-cache")
+
+
+def dev_retrievers(args: argparse.Namespace, folder: Path) -> tuple[dict[str, tuple[Retriever, list[Question]]],
+                                                                    CachedEmbedder]:
+    """Retrievers of the default method, indexed under ``folder``, with each set's questions (unanswerable
+    ones too): ``squad-fit`` and ``squad-val`` share the SQuAD index, ``lyushkov`` has the corpus's."""
+    from rag.config import Settings
+    from rag.embedding import get_embedder
+    from rag.evaluation import build_retriever, load_lyushkov, load_squad
+    from rag.loading import load_corpus
+
+    embedder = CachedEmbedder(get_embedder("sentence-transformers"), args.cache)
+    squad = load_squad(args.squad)
+    fit, val = split_squad(squad)
+    retriever, _ = build_retriever(squad, Settings(), folder / "squad", embedder)
+    ly = load_lyushkov(args.lyushkov)
+    ly.documents = load_corpus(args.corpus)[0]
+    r2, _ = build_retriever(EvalSet("ly", ly.questions, ly.documents), Settings(), folder / "ly", embedder)
+    return {"squad-fit": (retriever, fit.questions), "squad-val": (retriever, val.questions),
+            "lyushkov": (r2, ly.questions)}, embedder

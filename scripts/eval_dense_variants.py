@@ -37,14 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import eval_fit  # noqa: E402
-from eval_common import CachedEmbedder, split_squad  # noqa: E402
+from eval_common import add_dev_arguments, dev_retrievers  # noqa: E402
 from eval_fit import Data, ascend, metrics  # noqa: E402
 
-from rag.config import Settings  # noqa: E402
-from rag.embedding import get_embedder  # noqa: E402
-from rag.evaluation import EvalSet, build_retriever, load_lyushkov, load_squad  # noqa: E402
 from rag.lexical import _stopwords  # noqa: E402
-from rag.loading import load_corpus  # noqa: E402
 from rag.retrieval import TUNING  # noqa: E402
 
 
@@ -55,19 +51,10 @@ def objective(m: dict[str, float]) -> float:
 
 def retrievers(args: argparse.Namespace):  # noqa: ANN201
     """(name, retriever, answerable questions) of squad-fit, squad-val and lyushkov, as eval_fit collects them."""
-    embedder = CachedEmbedder(get_embedder("sentence-transformers"), args.cache)
-    squad = load_squad(args.squad)
-    fit, val = split_squad(squad)
     tmp = Path(tempfile.mkdtemp(prefix="rag-dense-variants-"))
     atexit.register(shutil.rmtree, tmp, True)  # the indexes are loaded in memory; the folder is scratch
-    retriever, _ = build_retriever(squad, Settings(), tmp / "squad", embedder)
-    out = [("squad-fit", retriever, [q for q in fit.questions if q.answerable]),
-           ("squad-val", retriever, [q for q in val.questions if q.answerable])]
-    ly = load_lyushkov(args.lyushkov)
-    ly.documents = load_corpus(args.corpus)[0]
-    r2, _ = build_retriever(EvalSet("ly", ly.questions, ly.documents), Settings(), tmp / "ly", embedder)
-    out.append(("lyushkov", r2, [q for q in ly.questions if q.answerable]))
-    return out, embedder
+    found, embedder = dev_retrievers(args, tmp)
+    return [(name, r, [q for q in qs if q.answerable]) for name, (r, qs) in found.items()], embedder
 
 
 def show(sets: dict[str, Data], ws: np.ndarray, wc: np.ndarray, label: str) -> None:
@@ -197,11 +184,8 @@ def adapter(args: argparse.Namespace, sets: dict[str, Data]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variant", choices=("maxsim", "adapter"))
-    p.add_argument("--squad", type=Path, required=True)
-    p.add_argument("--lyushkov", type=Path, required=True)
-    p.add_argument("--corpus", type=Path, default=Path("corpus"))
+    add_dev_arguments(p)
     p.add_argument("--features", type=Path, required=True, help="features cache written by scripts/eval_fit.py")
-    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-eval-cache")
     p.add_argument("--kind", choices=("diag", "full"), default="diag")
     p.add_argument("--lambdas", type=float, nargs="+", default=[0.0001, 0.001, 0.01])
     p.add_argument("--steps", type=int, default=300)

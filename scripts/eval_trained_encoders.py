@@ -38,27 +38,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eval_common import CachedEmbedder, split_squad  # noqa: E402
+from eval_common import CachedEmbedder, add_dev_arguments, dev_retrievers  # noqa: E402
 
-from rag.config import Settings  # noqa: E402
-from rag.embedding import get_embedder  # noqa: E402
-from rag.evaluation import EvalSet, Question, build_retriever, evaluate, load_lyushkov, load_squad, span_hits  # noqa: E402
-from rag.loading import load_corpus  # noqa: E402
+from rag.evaluation import Question, evaluate, span_hits  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
-
-
-def sets(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, tuple[Retriever, list[Question]]], CachedEmbedder]:
-    """(retriever, answerable questions) of squad-fit, squad-val and lyushkov, with the default method."""
-    embedder = CachedEmbedder(get_embedder("sentence-transformers"), args.cache)
-    squad = load_squad(args.squad)
-    fit, val = split_squad(squad)
-    retriever, _ = build_retriever(squad, Settings(), tmp / "squad", embedder)
-    ly = load_lyushkov(args.lyushkov)
-    ly.documents = load_corpus(args.corpus)[0]
-    r2, _ = build_retriever(EvalSet("ly", ly.questions, ly.documents), Settings(), tmp / "ly", embedder)
-    out = {"squad-fit": (retriever, fit.questions), "squad-val": (retriever, val.questions),
-           "lyushkov": (r2, ly.questions)}
-    return {k: (r, [q for q in qs if q.answerable]) for k, (r, qs) in out.items()}, embedder
 
 
 def gold_sentences(retriever: Retriever, questions: list[Question]) -> np.ndarray:
@@ -92,8 +75,14 @@ def emit(**row: Any) -> None:
 
 
 # -- query tower -------------------------------------------------------------------------------------
-def query_tower(args: argparse.Namespace, found: dict, embedder: CachedEmbedder) -> None:
+def answerable(found: dict[str, tuple[Retriever, list[Question]]]) -> dict[str, tuple[Retriever, list[Question]]]:
+    return {name: (r, [q for q in qs if q.answerable]) for name, (r, qs) in found.items()}
+
+
+def query_tower(args: argparse.Namespace, everything: dict, embedder: CachedEmbedder) -> None:
     import torch
+
+    found = answerable(everything)
 
     model = load_model()
     bert = model[0].auto_model
@@ -178,9 +167,7 @@ def query_tower(args: argparse.Namespace, found: dict, embedder: CachedEmbedder)
             return encode([text])[0].numpy().astype(np.float32)
 
     for label, emb in (("default", embedder), ("query-tower", TunedQueries())):
-        for name, (r, qs) in found.items():
-            if name == "lyushkov":  # with the unanswerable questions, for the abstention rate
-                qs = load_lyushkov(args.lyushkov).questions
+        for name, (r, qs) in everything.items():  # Lyushkov's unanswerable questions give the abstention rate
             m = evaluate(Retriever(r.index, emb), qs).metrics
             emit(variant=label, set=name, **{k: m[k] for k in METRICS if k in m})
 
@@ -203,10 +190,10 @@ def candidates(retriever: Retriever, questions: list[Question], n: int) -> list[
     return rows
 
 
-def cross_encoder(args: argparse.Namespace, found: dict, embedder: CachedEmbedder) -> None:
+def cross_encoder(args: argparse.Namespace, everything: dict, embedder: CachedEmbedder) -> None:
     import torch
 
-    rows = {name: candidates(r, qs, args.candidates) for name, (r, qs) in found.items()}
+    rows = {name: candidates(r, qs, args.candidates) for name, (r, qs) in answerable(everything).items()}
     for name, rs in rows.items():
         emit(set=name, retriever_evidence1=float(np.mean([r["gold"][0] for r in rs if len(r["gold"])])),
              gold_in_candidates=float(np.mean([r["gold"].any() for r in rs])))
@@ -278,10 +265,7 @@ def cross_encoder(args: argparse.Namespace, found: dict, embedder: CachedEmbedde
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variant", choices=("query-tower", "cross-encoder"))
-    p.add_argument("--squad", type=Path, required=True)
-    p.add_argument("--lyushkov", type=Path, required=True)
-    p.add_argument("--corpus", type=Path, default=Path("corpus"))
-    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-eval-cache")
+    add_dev_arguments(p)
     p.add_argument("--epochs", type=int, default=3, help="query-tower: most epochs tried on the inner split")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--temperature", type=float, default=20.0)
@@ -299,8 +283,8 @@ def main() -> int:
     torch.set_num_threads(2)
     tmp = Path(tempfile.mkdtemp(prefix="rag-trained-encoders-"))
     try:
-        found, embedder = sets(args, tmp)
-        (query_tower if args.variant == "query-tower" else cross_encoder)(args, found, embedder)
+        everything, embedder = dev_retrievers(args, tmp)
+        (query_tower if args.variant == "query-tower" else cross_encoder)(args, everything, embedder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
