@@ -321,7 +321,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-chars", type=_positive)
     p.add_argument("--chunk-overlap", type=int)
     p.add_argument("--no-answers", action="store_true", help="skip the answer metrics (retrieval only)")
-    p.add_argument("--details", type=Path, metavar="FILE", help="append per-question results to this JSONL file")
+    p.add_argument("--details", type=Path, metavar="FILE", help="append per-question results and answers to FILE")
     p.add_argument("--store", metavar="URL", help="evaluate on this PostgreSQL store instead of a temporary local "
                    "index (its current generation is replaced by the set's documents: use a scratch database)")
     _common(p, corpus=True)

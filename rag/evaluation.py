@@ -253,20 +253,31 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
         report.notes.append("answer metrics skipped: rag.answering is not available")
         return
     correct = abstained_ok = false_abstain = n_answerable = n_unanswerable = 0
+    rows = {row["id"]: row for row in report.details}
     for q in questions:
         result = ask(retriever, q.text, 5)
         a = result.answer if result.answerable else None
+        row = rows.get(q.qid)
+        if row is None:  # unanswerable questions have no retrieval row
+            row = {"id": q.qid, "question": q.text, "answerable": q.answerable}
+            report.details.append(row)
+        row["abstained"] = a is None
+        row["answer"] = None if a is None else {"doc_id": a.doc_id, "start": a.start, "end": a.end,
+                                                "text": a.text, "confidence": a.confidence}
         if not q.answerable:
             n_unanswerable += 1
             abstained_ok += a is None
             continue
         n_answerable += 1
         false_abstain += a is None
+        hit = False
         if a is not None and a.doc_id == q.doc_id:
             golds = [(gs, ge, ans) for (gs, ge) in q.gold for ans in (q.answers or ("",))] if q.rule == "evidence" \
                 else [(gs, ge, retriever.index.documents[q.doc_id].text[gs:ge]) for gs, ge in q.gold]
             doc_text = retriever.index.documents[q.doc_id].text
-            correct += any(answer_hits(a.start, a.end, doc_text, gs, ge, ans) for gs, ge, ans in golds)
+            hit = any(answer_hits(a.start, a.end, doc_text, gs, ge, ans) for gs, ge, ans in golds)
+        row["answer_correct"] = hit
+        correct += hit
     report.metrics["answer_accuracy"] = correct / n_answerable if n_answerable else None
     report.metrics["false_abstention"] = false_abstain / n_answerable if n_answerable else None
     if n_unanswerable:

@@ -150,3 +150,25 @@ def test_rag_eval_json_on_both_formats(tmp_path: Path, corpus_dir: Path, capsys:
 def test_rag_eval_refuses_unknown_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path / "missing.jsonl"), "--embedder", "fake"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_rag_eval_details_carry_each_answer(tmp_path: Path, corpus_dir: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    text = (corpus_dir / "ada_lovelace.txt").read_text(encoding="utf-8")
+    ly = _lyushkov_file(tmp_path / "qa.jsonl", text)
+    details = tmp_path / "details.jsonl"
+    assert main(["eval", str(ly), "--json", "--embedder", "fake", "--corpus", str(corpus_dir),
+                 "--details", str(details)]) == 0
+    metrics = json.loads(capsys.readouterr().out)["sets"][0]
+    rows = {r["id"]: r for r in map(json.loads, details.read_text(encoding="utf-8").splitlines())}
+    assert set(rows) == {"1", "2"}  # the unanswerable question has a row too
+    assert rows["2"]["answerable"] is False and "answer_correct" not in rows["2"]
+    for row in rows.values():
+        answer = row["answer"]
+        assert row["abstained"] == (answer is None)
+        if answer is not None:
+            doc = (corpus_dir / f"{answer['doc_id']}.txt").read_text(encoding="utf-8")
+            assert doc[answer["start"]:answer["end"]] == answer["text"]
+    assert metrics["answer_accuracy"] == float(rows["1"]["answer_correct"])
+    assert metrics["false_abstention"] == float(rows["1"]["abstained"])
+    assert metrics["abstention_unanswerable"] == float(rows["2"]["abstained"])
