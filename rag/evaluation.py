@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 SQUAD_ARTICLES = "squad_dev_articles.jsonl.gz"
 SQUAD_QUESTIONS = "squad_dev_questions.jsonl.gz"
 MRR_DEPTH = 10
+FORMATS_HINT = ("pass a Lyushkov-style .jsonl question file or a SQuAD folder (their formats: docs/evaluation.md; "
+                "the development questions are not part of this repository)")
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,19 @@ def top_evidence_hits(question: Question, passages: Sequence[Passage]) -> bool:
 # -- loading -------------------------------------------------------------------------------------
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    rows: list[dict[str, Any]] = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    if not isinstance(row, dict):
+                        raise ValueError("a line is not a JSON object")
+                    rows.append(row)
+    except (ValueError, EOFError, gzip.BadGzipFile) as exc:  # not UTF-8, not JSON Lines, a broken .gz
+        raise ConfigError(f"{path}: not a question file (JSON Lines, UTF-8) near row {len(rows) + 1}: {exc}; "
+                          f"{FORMATS_HINT}") from exc
+    return rows
 
 
 def load_lyushkov(path: Path) -> EvalSet:
@@ -149,15 +162,24 @@ def load_eval_set(path: Path) -> EvalSet:
     if path.is_dir():
         if not (path / SQUAD_ARTICLES).is_file():
             raise ConfigError(f"{path} has no {SQUAD_ARTICLES}: pass a SQuAD folder or a .jsonl question file")
-        return load_squad(path)
+        return _checked(path, load_squad, path)
     if not path.is_file():
-        raise ConfigError(f"evaluation file {path} does not exist")
+        raise ConfigError(f"evaluation file {path} does not exist: {FORMATS_HINT}")
     if path.name.endswith(".jsonl.gz") and (path.parent / SQUAD_ARTICLES).is_file():
-        return load_squad(path.parent, path)
+        return _checked(path, load_squad, path.parent, path)
     rows = _jsonl(path)
     if rows and "evidence_start" not in rows[0] and "answerable" not in rows[0]:
         raise ConfigError(f"{path}: unknown question format (expected Lyushkov-style rows with evidence offsets)")
-    return load_lyushkov(path)
+    return _checked(path, load_lyushkov, path)
+
+
+def _checked(path: Path, load: Callable[..., EvalSet], *args: Path) -> EvalSet:
+    """``load(*args)``, a row missing a field or holding a wrong value being one ConfigError naming ``path``."""
+    try:
+        return load(*args)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: a question row lacks a field or has a wrong value "
+                          f"({type(exc).__name__}: {exc}); {FORMATS_HINT}") from exc
 
 
 def subsample(questions: list[Question], limit: int | None) -> list[Question]:
