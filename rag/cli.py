@@ -82,13 +82,14 @@ def _mark(text: str, start: int, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.documents import to_dict
+    from rag.documents import to_dict, with_metadata
 
     retriever = _engine(args).retriever
     result = retriever.search(args.query, k=args.k, mode=args.mode)
-    if args.json:
+    if args.json:  # as POST /v1/search answers, with each document's url and metadata
+        passages = with_metadata(to_dict(result.passages), retriever.index.documents)
         _print_json({"query": args.query, "mode": args.mode, "index_version": retriever.index.version,
-                     "took_ms": round(result.took_ms, 3), "results": to_dict(result.passages)})
+                     "took_ms": round(result.took_ms, 3), "results": passages})
         return 0
     if not result.passages:
         print("no results")
@@ -102,12 +103,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answering import ask
-    from rag.documents import to_dict
+    from rag.documents import to_dict, with_metadata
 
     retriever = _engine(args).retriever
     result = ask(retriever, args.question, k=args.k)
     if args.json:
-        _print_json(to_dict(result))
+        _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
     if result.answer is None:
         print("Not in the corpus: no passage supports an answer.")
@@ -120,12 +121,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_locate(args: argparse.Namespace) -> int:
     from rag.answering import locate
-    from rag.documents import to_dict
+    from rag.documents import to_dict, with_metadata
 
     retriever = _engine(args).retriever
     result = locate(retriever, args.claim, k=args.k)
     if args.json:
-        _print_json(to_dict(result))
+        _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
     print("supported" if result.supported else "not supported by the corpus")
     for m in result.matches:

@@ -8,6 +8,7 @@ These are plain frozen dataclasses; Pydantic models exist only at the HTTP edge.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,3 +147,22 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: to_dict(v) for k, v in obj.items()}
     return obj
+
+
+def with_metadata(data: Any, documents: Mapping[str, Document]) -> Any:
+    """Add each document's ``url`` and ``metadata`` to the passages and citations in a response."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+            doc = documents.get(item["doc_id"]) if isinstance(item.get("doc_id"), str) else None
+            if doc is None:
+                continue
+            if "label" in item and "section" in item:  # a citation
+                item["url"], item["metadata"] = doc.url, doc.metadata
+            if "chunk_id" in item:  # a passage
+                item["url"], item["metadata"] = doc.url, doc.metadata
+    return data

@@ -1,11 +1,47 @@
 """What a new user meets following the README: the commands' JSON, messages and exit statuses."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from rag.cli import main
+
+ROW = {"doc_id": "kites", "title": "Kites", "text": "Kites fly on strings. The Gribble kite is 42 metres long.",
+       "url": "https://example.org/kites", "metadata": {"lang": "en", "year": 2024}}
+
+
+@pytest.fixture
+def jsonl_index(tmp_path: Path) -> list[str]:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rows.jsonl").write_text(json.dumps(ROW) + "\n", encoding="utf-8")
+    args = ["--index", str(tmp_path / "index"), "--embedder", "fake"]
+    assert main(["build", "--corpus", str(corpus), *args]) == 0
+    return args
+
+
+@pytest.mark.parametrize(("command", "text"), [("search", "Gribble kite"), ("ask", "How long is the Gribble kite?"),
+                                               ("locate", "The Gribble kite is 42 metres long.")])
+def test_json_output_carries_url_and_metadata_like_the_api(
+        jsonl_index: list[str], command: str, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main([command, text, "--json", *jsonl_index]) == 0
+    data = json.loads(capsys.readouterr().out)
+    found: list[dict] = []
+    stack: list = [data]
+    while stack:  # every citation and passage in the response
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+            if "chunk_id" in item or "label" in item and "section" in item:
+                found.append(item)
+    assert found, data
+    for item in found:
+        assert item["url"] == ROW["url"] and item["metadata"] == ROW["metadata"], item
 
 
 @pytest.mark.parametrize(("name", "content"), [

@@ -19,7 +19,7 @@ from rag.api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from rag.documents import Document, to_dict
+from rag.documents import Document, to_dict, with_metadata
 from rag.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["query"], dependencies=[Depends(require_json)],
@@ -47,25 +47,6 @@ def filter_documents(documents: Mapping[str, Document], doc_ids: list[str] | Non
     pool = doc_ids if doc_ids is not None else sorted(documents)
     return [d for d in pool if all(k in documents[d].metadata and _same(documents[d].metadata[k], v)
                                    for k, v in metadata.items())]
-
-
-def with_metadata(data: Any, documents: Mapping[str, Document]) -> Any:
-    """Add each document's ``url`` and ``metadata`` to the passages and citations in a response."""
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
-            doc = documents.get(item["doc_id"]) if isinstance(item.get("doc_id"), str) else None
-            if doc is None:
-                continue
-            if "label" in item and "section" in item:  # a citation
-                item["url"], item["metadata"] = doc.url, doc.metadata
-            if "chunk_id" in item:  # a passage
-                item["url"], item["metadata"] = doc.url, doc.metadata
-    return data
 
 
 @router.post("/search", response_model=SearchResponse, responses=errors(404))
