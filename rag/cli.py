@@ -186,7 +186,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         print(f"built {report.describe()}" if report.built else "index is up to date")
         return 0
     with write_lock(settings.index_dir):
-        removed = remove_documents(settings.corpus_dir, args.doc_ids)
+        removed = remove_documents(settings.corpus_dir, args.doc_ids, keep_one=True)  # as DELETE /v1/documents
         print(f"removed {len(removed)} document(s): {', '.join(removed)}")
         return _rebuild(args)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import DocumentError, NotFoundError
+from rag.errors import CorpusError, DocumentError, NotFoundError
 from rag.loading import DOC_ID_RE, SUPPORTED_SUFFIXES, corpus_files, load_corpus, load_path
 
 if TYPE_CHECKING:
@@ -103,14 +103,20 @@ def load_paths(paths: Sequence[Path]) -> list[Document]:
     return [docs[k] for k in sorted(docs)]
 
 
-def remove_documents(corpus_dir: Path, doc_ids: Sequence[str]) -> list[str]:
-    """Remove documents from the corpus (deleting their file, or their line of a .jsonl file)."""
+def remove_documents(corpus_dir: Path, doc_ids: Sequence[str], *, keep_one: bool = False) -> list[str]:
+    """Remove documents from the corpus (deleting their file, or their line of a .jsonl file).
+
+    With ``keep_one``, removing every document is refused (an index needs one) and nothing is removed.
+    """
     docs, _ = load_corpus(corpus_dir)
     by_id = {d.doc_id: Path(d.source) for d in docs}
     unknown = sorted(set(doc_ids) - set(by_id))
     if unknown:
         raise NotFoundError(f"no document with id {', '.join(map(repr, unknown))} in {corpus_dir}; see `rag list`")
     wanted = set(doc_ids)
+    if keep_one and wanted >= set(by_id):
+        raise CorpusError(f"that would remove every document of {corpus_dir}, and an index needs at least one: "
+                          "add another document first (nothing was removed)")
     for source in sorted({by_id[d] for d in wanted}):
         if source.suffix.lower() != ".jsonl":
             source.unlink()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.cli import main
+from rag.config import Settings
 
 ROW = {"doc_id": "kites", "title": "Kites", "text": "Kites fly on strings. The Gribble kite is 42 metres long.",
        "url": "https://example.org/kites", "metadata": {"lang": "en", "year": 2024}}
@@ -65,3 +66,17 @@ def test_eval_on_a_missing_path_says_what_to_pass(tmp_path: Path, capsys: pytest
     assert main(["eval", str(tmp_path / "lyushkov_qa.jsonl"), "--embedder", "fake"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and ".jsonl question file or a SQuAD folder" in err
+
+
+def test_remove_refuses_to_empty_the_corpus_and_changes_nothing(
+        built_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus, index = built_settings.corpus_dir, built_settings.index_dir
+    before = sorted(p.name for p in corpus.iterdir())
+    current = (index / "CURRENT").read_text()
+    args = ["--corpus", str(corpus), "--index", str(index), "--embedder", "fake"]
+    assert main(["remove", "ada_lovelace", "tea", *args]) == 2  # every document: as DELETE of the last one (409)
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and "at least one" in captured.err and not captured.out
+    assert sorted(p.name for p in corpus.iterdir()) == before and (index / "CURRENT").read_text() == current
+    assert main(["remove", "tea", *args]) == 0  # one of two is fine
+    assert "removed 1 document(s): tea" in capsys.readouterr().out
