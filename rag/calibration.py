@@ -14,7 +14,6 @@ ranking, the index's vectors and BM25, and counts over the index's own vocabular
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,32 +21,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.cues import kind_present, ranker_kind, ranker_question_words
 from rag.lexical import tokenize
 from rag.store import Index
 
-# -- question analysis -------------------------------------------------------------------------
-_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("date", re.compile(r"\bwhen\b|\b(?:what|which)\s+(?:year|years|date|day|month|century|decade|era|period)\b")),
-    ("number", re.compile(r"\bhow\s+(?:many|much|long|old|far|tall|high|large|big|often|fast|heavy|wide|deep)\b"
-                          r"|\b(?:what|which)\s+(?:percentage|percent|number|amount|proportion|population|size)\b")),
-    ("person", re.compile(r"\b(?:who|whom|whose)\b")),
-    ("place", re.compile(r"\bwhere\b")),
-    ("reason", re.compile(r"\bwhy\b")),
-)
-_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
-_DATE_CUE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|\bdecades?\b"
-                       r"|\b(?:" + _MONTHS + r")\b|\b(?:ago|bc|bce|ad)\b", re.IGNORECASE)
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-                 r"|(?:thir|four|fif|six|seven|eigh|nine)teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?"
-                 r"|dozens?|half")
-_NUMBER_CUE = re.compile(r"\d|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
-_REASON_CUE = re.compile(r"\b(?:because|since|due to|as a result|in order to|so that|owing to|therefore|thus|"
-                         r"led to|caused|for fear|so as to)\b", re.IGNORECASE)
-_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
-_SENTENCE_START = re.compile(r"^[\W\d_]*$")
 
-
+# -- question analysis (the surface cues are rag.cues's answer-ranker set) ----------------------
 @lru_cache(maxsize=1)
 def _type_words() -> frozenset[str]:
     """Words that name the kind of answer ("what year", "the name of") rather than what it is about."""
@@ -64,28 +43,8 @@ class QuestionInfo:
 
 
 def analyse_question(text: str) -> QuestionInfo:
-    lowered = text.lower()
-    kind = next((name for name, pattern in _KINDS if pattern.search(lowered)), "")
     tokens = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _type_words())
-    return QuestionInfo(tokens, frozenset(re.findall(r"\w+", lowered)), kind)
-
-
-def kind_present(kind: str, sentence: str, question_words: frozenset[str]) -> bool:
-    """Whether ``sentence`` holds something of the expected kind (a date, a number, a name...)."""
-    if kind == "date":
-        return bool(_DATE_CUE.search(sentence))
-    if kind == "number":
-        return bool(_NUMBER_CUE.search(sentence))
-    if kind == "reason":
-        return bool(_REASON_CUE.search(sentence))
-    if kind in ("person", "place"):
-        for m in _CAPITALISED.finditer(sentence):
-            if _SENTENCE_START.match(sentence[: m.start()]):
-                continue  # the sentence's first word says nothing
-            if m.group(0).lower().strip("'") not in question_words:
-                return True
-        return False
-    return False
+    return QuestionInfo(tokens, ranker_question_words(text), ranker_kind(text))
 
 
 # -- per-index statistics ------------------------------------------------------------------------

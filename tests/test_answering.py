@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.answering import answer_hits, ask, build_context, locate
-from rag.calibration import analyse_question, fit_logistic, kind_present
+from rag.calibration import analyse_question, fit_logistic
 from rag.claims import normalize
 from rag.config import Settings
+from rag.cues import kind_present
 from rag.documents import to_dict
 from rag.errors import InvalidRequestError
 from rag.numbers import compare, extract

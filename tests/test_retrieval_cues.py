@@ -45,6 +45,20 @@ def test_sentence_cues() -> None:
     assert not cues.starts_with_reference("Items of note: Italy, Thistle.")
 
 
+def test_retrieval_and_ranker_cues_differ() -> None:
+    """Each set was fitted with its own definitions (rag/cues.py): these differences are in the weights."""
+    assert cues.answer_kind("Why did the plot fail?") is None
+    assert cues.ranker_kind("Why did the plot fail?") == "reason"
+    assert cues.answer_kind("Tell me when it was.") is None
+    assert cues.ranker_kind("Tell me when it was.") == "date"
+    assert not cues.has_date("He left in Sept.")
+    assert cues.kind_present("date", "He left in Sept.", frozenset())
+    assert cues.has_number("Several died.")
+    assert not cues.kind_present("number", "Several died.", frozenset())
+    assert cues.names("1938 Lyushkov fled.") == {"lyushkov"}
+    assert not cues.kind_present("person", "1938 Lyushkov fled.", frozenset())
+
+
 def test_restates() -> None:
     assert restates("- Died: 1852-11-27", "She died of uterine cancer on 27 November 1852, aged 36.")
     assert not restates("- Died: 1852-11-27", "She died on 27 November 1853.")
