@@ -24,7 +24,7 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - rag.config.Settings
     from rag.config import load_settings
 
     overrides: dict[str, Any] = {}
-    for name in ("corpus_dir", "index_dir", "host", "port", "embedder"):
+    for name in ("corpus_dir", "index_dir", "host", "port", "embedder", "chunk_chars", "chunk_overlap", "store"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value

@@ -80,3 +80,24 @@ def test_remove_refuses_to_empty_the_corpus_and_changes_nothing(
     assert sorted(p.name for p in corpus.iterdir()) == before and (index / "CURRENT").read_text() == current
     assert main(["remove", "tea", *args]) == 0  # one of two is fine
     assert "removed 1 document(s): tea" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "named"), [(["--chunk-chars", "5"], "RAG_CHUNK_CHARS"),
+                                               (["--chunk-overlap", "-3"], "RAG_CHUNK_OVERLAP"),
+                                               (["--store", "sqlite://x"], "RAG_STORE")])
+def test_eval_options_are_checked_like_the_settings(
+        tmp_path: Path, option: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "The Zorblat river flows through Quenton. It is 300 km long.\n"
+    (corpus / "zorb.txt").write_text(text, encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "Where does the Zorblat flow?", "answerable": True,
+                                     "answer": "Quenton", "evidence_start": 0, "evidence_end": 40, "doc": "zorb"})
+                         + "\n", encoding="utf-8")
+    args = ["eval", str(questions), "--corpus", str(corpus), "--embedder", "fake", "--no-answers"]
+    assert main(args) == 0  # the file and corpus are fine
+    capsys.readouterr()
+    assert main([*args, *option]) == 2  # as RAG_CHUNK_CHARS=5 is refused by every command
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: invalid settings: ") and named in captured.err and not captured.out
