@@ -277,15 +277,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with a cited span, or say it is not in the corpus")
     p.add_argument("question", type=_text)
-    p.add_argument("-k", type=_positive, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=_positive, default=5, help="evidence passages returned with the answer (default 5)")
+    p.add_argument("--json", action="store_true", help="print the API's JSON response")
     _common(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("locate", help="find where the corpus states a claim (or that it does not)")
     p.add_argument("claim", type=_text)
-    p.add_argument("-k", type=_positive, default=3)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=_positive, default=3, help="most matches (default 3)")
+    p.add_argument("--json", action="store_true", help="print the API's JSON response")
     _common(p)
     p.set_defaults(func=cmd_locate)
 
@@ -330,8 +330,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the HTTP API (builds the index first when missing or stale)")
     _common(p, corpus=True)
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="address to listen on (default: 127.0.0.1, or RAG_HOST)")
+    p.add_argument("--port", type=int, help="port (default: 8000, or RAG_PORT)")
     p.add_argument("--workers", type=_positive, default=1,
                    help="server processes sharing the port and the index (2 on 2 cores: docs/benchmarks.md)")
     p.set_defaults(func=cmd_serve)
