@@ -31,7 +31,7 @@ _ABBREVIATIONS = frozenset(
 # possessively, so a long run of dots cannot make the search quadratic.
 _BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")  # noqa: E501
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S")
-_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t]*$)")
+_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t\r]*$)")  # \r: CRLF line ends
 _WORD_CHAR = re.compile(r"[\w.]")
 _WORD_WINDOW = 32  # longer than any abbreviation
 

@@ -170,6 +170,11 @@ def _jsonl_documents(path: Path, text: str) -> list[Document]:
             raise DocumentError(f"{where}: not valid JSON ({exc.msg})") from exc
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(row.get("doc_id"), str):
             raise DocumentError(f'{where}: needs string fields "doc_id" and "text"')
+        try:  # a \ud800-style escape decodes to a lone surrogate, which no UTF-8 text (or index file) can hold
+            json.dumps(row, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DocumentError(f"{where}: contains a lone surrogate escape such as \\ud800 (not valid Unicode): "
+                                "fix or remove it") from None
         title, url, metadata = row.get("title"), row.get("url"), row.get("metadata")
         if (title is not None and not isinstance(title, str)) or (url is not None and not isinstance(url, str)):
             raise DocumentError(f'{where}: "title" and "url" must be strings')
