@@ -13,7 +13,7 @@ from rag import __version__
 from rag.api import routes_docs, routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
 from rag.api.limits import openapi
-from rag.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from rag.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware
 from rag.api.security import AccessMiddleware, KeyRing, RateLimiter
 from rag.api.state import ServiceState
 from rag.config import Settings
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     keys = KeyRing([k.get_secret_value() for k in settings.read_keys],
                    [k.get_secret_value() for k in settings.admin_keys])
     limiter = RateLimiter(*settings.rate) if settings.rate else None
+    app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route, the body is dropped
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
     app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)

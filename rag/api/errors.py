@@ -62,8 +62,8 @@ def _location(loc: Any) -> str:
 
 def validation_details(errors: Any) -> list[dict[str, Any]]:
     """Pydantic/FastAPI errors without the echoed input or non-JSON context."""
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in errors]
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")).removeprefix("Value error, "),
+             "type": str(e.get("type", ""))} for e in errors]  # the prefix pydantic puts on a validator's message
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -84,7 +84,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     details = validation_details(exc.errors())
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    if first.get("type") == "json_invalid":
+    loc = first["loc"]
+    if first.get("type") == "json_invalid" and (len(loc) < 2 or isinstance(loc[1], int)):  # not a field's JSON
         message = "the body is not valid JSON"
     else:
         message = f"{_location(first['loc'])}: {first['msg']}{more}"

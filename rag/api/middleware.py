@@ -1,4 +1,4 @@
-"""ASGI middleware: body-size cap (declared and streamed), access log, metrics, generic 500."""
+"""ASGI middleware: body-size cap (declared and streamed), HEAD as GET, access log, metrics, generic 500."""
 
 from __future__ import annotations
 
@@ -81,6 +81,25 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class HeadMiddleware:
+    """HEAD is GET without the body (RFC 9110 §9.3.2): same status and headers, on every GET route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:

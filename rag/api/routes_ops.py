@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse
 
 from rag.api.deps import StateDep, errors
 from rag.api.metrics import CONTENT_TYPE
@@ -28,19 +28,6 @@ async def readyz(state: StateDep) -> Any:
     return {"status": "ready", "index_version": index.version, "model": index.model_id,
             "documents": len(index.documents), "chunks": len(index.chunks), "sentences": len(index.sentences),
             "load_seconds": round(state.load_seconds or 0.0, 3), "warning": state.warning}
-
-
-@router.head("/healthz", include_in_schema=False)
-async def healthz_head() -> Response:
-    """Liveness for probes that send HEAD."""
-    return Response(status_code=200)
-
-
-@router.head("/readyz", include_in_schema=False)
-async def readyz_head(state: StateDep) -> Response:
-    """Readiness for probes that send HEAD: 200, or the 503 of ``readyz``."""
-    state.retriever()
-    return Response(status_code=200)
 
 
 @router.get("/metrics", response_class=PlainTextResponse,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Ceilings: the largest values the settings may allow. The limits in force come from the settings
 # (rag.api.limits checks them and writes them into the OpenAPI schema).
@@ -20,8 +28,20 @@ K = Annotated[int, Field(ge=1, le=MAX_K, description="number of results (1 to th
 Mode = Literal["hybrid", "dense", "lexical"]
 DocId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-MetaValue = Annotated[str, StringConstraints(max_length=1000)] | Annotated[int, Field(ge=-SAFE_INT, le=SAFE_INT)] \
-    | Annotated[float, Field(allow_inf_nan=False)] | bool | None
+
+
+def _exact_number(value: Any) -> Any:
+    """Refuse numbers beyond ±2**53 before the float branch rounds them (9007199254740993 → 9007199254740992.0)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > SAFE_INT:
+        raise ValueError(f"numbers must be between -{SAFE_INT} and {SAFE_INT} (beyond that JSON parsers lose "
+                         "digits): send the value as a string")
+    return value
+
+
+MetaValue = Annotated[
+    Annotated[str, StringConstraints(max_length=1000)] | Annotated[int, Field(ge=-SAFE_INT, le=SAFE_INT)]
+    | Annotated[float, Field(ge=-SAFE_INT, le=SAFE_INT, allow_inf_nan=False)] | bool | None,
+    BeforeValidator(_exact_number)]
 
 
 def first_surrogate(value: Any, path: str = "") -> str | None:

@@ -1,0 +1,98 @@
+"""Defects a hostile API user found (each test failed before its fix): HEAD on GET routes, metadata numbers
+that lost digits, a corpus .jsonl with a lone surrogate that made every write a 500, CRLF wiki headings glued
+to the sentence after them, and error messages that blamed the body for one field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.api import create_app
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.loading import load_corpus, make_document
+from tests.conftest import ADMIN, make_keyed_settings
+from tests.test_api import assert_error, wait_loaded
+
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
+BEYOND = 2**53 + 1  # the first integer a float (and JSON parsers using doubles) cannot hold
+CRLF_WIKI = "= Kites =\r\n\r\nKites are old.\r\n\r\n== Flying ==\r\nKites fly on strings in 1990.\r\n"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_keyed_settings(tmp_path, reload_interval=0)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        assert wait_loaded(client).status_code == 200
+        yield client
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/v1/documents", "/v1/documents/tea", "/v1/documents/nope",
+                 "/v1/documents/tea/span?start=0&end=5", "/v1/documents/tea/span?start=9&end=2", "/v1/search"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code, path  # was 405 on every GET route but /healthz and /readyz
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers.get("allow") == get.headers.get("allow")
+
+
+def test_metadata_numbers_that_would_lose_digits_are_refused(client: TestClient) -> None:
+    body = {"doc_id": "big", "title": "Big", "text": "Big numbers.", "metadata": {"n": BEYOND}}
+    error = assert_error(client.post("/v1/documents", headers=AUTH, json=body), 422, "invalid_request")
+    assert error["details"][0]["loc"][:3] == ["body", "metadata", "n"] and "as a string" in error["message"]
+    assert client.get("/v1/documents/big").status_code == 404  # was stored as 9007199254740992.0
+    form = {"metadata": f'{{"n": {BEYOND}}}'}
+    upload = client.post("/v1/documents", headers=AUTH, files={"file": ("big.txt", b"Big.")}, data=form)
+    assert_error(upload, 422, "invalid_request")
+    for value in (BEYOND, -BEYOND, 1e300):  # a filter on 2**53 + 1 matched documents holding 2**53
+        assert_error(client.post("/v1/search", json={"query": "tea", "metadata": {"n": value}}), 422)
+    exact = {"doc_id": "edge", "title": "Edge", "text": "Edge numbers.", "metadata": {"n": 2**53, "f": 0.5}}
+    assert client.post("/v1/documents", headers=AUTH, json=exact).status_code == 201
+    assert client.get("/v1/documents/edge").json()["metadata"] == {"n": 2**53, "f": 0.5}
+    assert client.post("/v1/search", json={"query": "edge", "metadata": {"n": 2**53}}).json()["results"]
+
+
+def test_a_corpus_line_with_a_lone_surrogate_is_skipped_not_a_500(client: TestClient, settings: Settings) -> None:
+    (settings.corpus_dir / "bad.jsonl").write_text('{"doc_id": "bad", "title": "Bad", "text": "Lions \\ud800 hunt."}\n')
+    documents, problems = load_corpus(settings.corpus_dir)  # raised UnicodeEncodeError
+    assert "bad" not in {d.doc_id for d in documents}
+    assert len(problems) == 1 and "bad.jsonl line 1" in problems[0] and "surrogate" in problems[0]
+    response = client.post("/v1/documents", headers=AUTH, json={"doc_id": "kites", "title": "K", "text": "Kites."})
+    assert response.status_code == 201, response.text  # every write was a 500 while the file was there
+    assert client.delete("/v1/documents/kites", headers=AUTH).status_code == 204
+
+
+def test_crlf_wiki_headings_are_headings() -> None:
+    def sentences(text: str) -> list[tuple[str, str]]:
+        return [(s.kind, s.text.rstrip("\r")) for s in chunk_document(make_document("k", text))[0]]
+
+    assert sentences(CRLF_WIKI) == sentences(CRLF_WIKI.replace("\r\n", "\n"))
+
+
+def test_crlf_headings_stay_out_of_highlights(client: TestClient) -> None:
+    body = {"doc_id": "kites", "title": "Kites", "text": CRLF_WIKI}
+    assert client.post("/v1/documents", headers=AUTH, json=body).status_code == 201
+    results = client.post("/v1/search", json={"query": "kites fly strings", "doc_ids": ["kites"], "k": 5}).json()
+    highlights = [h["text"] for p in results["results"] for h in p["highlights"]]
+    assert "Kites fly on strings in 1990." in highlights  # was "== Flying ==\r\nKites fly on strings in 1990."
+    assert not any("==" in h and "Kites" in h for h in highlights)
+
+
+def test_errors_name_the_field_that_is_wrong(client: TestClient) -> None:
+    upload = client.post("/v1/documents", headers=AUTH, files={"file": ("m.txt", b"Meta.")}, data={"metadata": "{"})
+    message = assert_error(upload, 422, "invalid_request")["message"]
+    assert message.startswith("body.metadata:")  # was "the body is not valid JSON" (the body was fine)
+    raw = b'{"query": "\\ud800"}'
+    error = assert_error(client.post("/v1/search", content=raw, headers={"content-type": "application/json"}), 422)
+    assert "surrogate" in error["message"] and "Value error" not in error["message"]
+    assert "Value error" not in error["details"][0]["msg"]
+    broken = client.post("/v1/search", content=b'{"query": ', headers={"content-type": "application/json"})
+    assert assert_error(broken, 422)["message"] == "the body is not valid JSON"
