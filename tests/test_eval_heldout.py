@@ -1,0 +1,84 @@
+"""Held-out Lyushkov questions (tests/data/lyushkov_heldout_qa.jsonl): the file's own consistency (fast)
+and a quality floor for `rag eval` on it with the real model (slow).
+
+The held-out questions were written without looking at the system's output and are not used to tune
+anything; they estimate quality on wording nobody tuned on. Unlike the development file they ship
+with the project, so nothing here skips when ../shared is absent (except the overlap check).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+from rag.evaluation import load_eval_set
+from rag.loading import load_file
+from tests.conftest import REPO
+
+HELDOUT = REPO / "tests" / "data" / "lyushkov_heldout_qa.jsonl"
+ARTICLE = REPO / "corpus" / "genrikh_lyushkov.txt"
+
+# Measured with the defaults (`rag eval tests/data/lyushkov_heldout_qa.jsonl`, 49 answerable + 15
+# unanswerable): hit@1 0.755, hit@5 0.939, MRR@10 0.849, evidence@1 0.673, answer accuracy 0.327,
+# false abstention 0.592, abstention on unanswerable 0.467. Floors sit about 0.1 below (ceiling above),
+# so they catch regressions, not noise.
+FLOORS = {"hit@1": 0.65, "hit@5": 0.84, "mrr@10": 0.75, "evidence@1": 0.57, "answer_accuracy": 0.22,
+          "abstention_unanswerable": 0.33}
+CEILINGS = {"false_abstention": 0.7}
+
+
+def _rows() -> list[dict]:
+    return [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_heldout_file_is_consistent_with_the_article() -> None:
+    text = load_file(ARTICLE).text
+    rows = _rows()
+    assert len({r["id"] for r in rows}) == len(rows), "question ids must be unique"
+    assert len({r["question"].casefold() for r in rows}) == len(rows), "a question appears twice"
+    answerable = [r for r in rows if r["answerable"]]
+    assert len(answerable) >= 40 and len(rows) - len(answerable) >= 10
+    for r in answerable:
+        start, end = r["evidence_start"], r["evidence_end"]
+        assert r["doc"] == "genrikh_lyushkov", r["id"]
+        assert text[start:end] == r["evidence"], f"{r['id']}: offsets do not slice the evidence"
+        assert r["answer"] and r["answer"] in r["evidence"], f"{r['id']}: answer is not inside the evidence"
+    for r in rows:
+        if not r["answerable"]:
+            assert not r.get("evidence") and not r.get("answer"), r["id"]
+
+
+def test_heldout_file_loads_as_an_eval_set() -> None:
+    evalset = load_eval_set(HELDOUT)
+    rows = _rows()
+    assert [q.qid for q in evalset.questions] == [r["id"] for r in rows]
+    for q, r in zip(evalset.questions, rows, strict=True):
+        assert q.answerable == r["answerable"]
+        assert q.gold == (((r["evidence_start"], r["evidence_end"]),) if r["answerable"] else ())
+
+
+def test_heldout_questions_are_not_development_questions(shared_eval: Path) -> None:
+    dev = shared_eval / "lyushkov_qa.jsonl"
+    if not dev.is_file():
+        pytest.skip(f"{dev} not found")
+    dev_questions = {json.loads(line)["question"].casefold().strip(" ?")
+                     for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()}
+    copies = [r["id"] for r in _rows() if r["question"].casefold().strip(" ?") in dev_questions]
+    assert not copies, f"held-out questions copied from the development file: {copies}"
+
+
+@pytest.mark.slow
+def test_heldout_quality_floor(real_embedder, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["eval", str(HELDOUT), "--json", "--corpus", str(REPO / "corpus"),
+                 "--embedder", "sentence-transformers"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (m,) = json.loads(out)["sets"]
+    assert m["questions"] >= 40 and m["unanswerable"] >= 10
+    for name, floor in FLOORS.items():
+        assert m[name] >= floor, f"{name} = {m[name]:.3f} fell below the floor {floor} ({m})"
+    for name, ceiling in CEILINGS.items():
+        assert m[name] <= ceiling, f"{name} = {m[name]:.3f} rose above the ceiling {ceiling} ({m})"
