@@ -506,11 +506,12 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
         raise IndexError_(f"unreadable manifest in {path}: run `rag build --index {index_dir}`") from exc
     if embedder is not None:
         check_compatible(manifest, embedder, index_dir)
-    if verify:
+    if verify:  # a damaged generation has the corpus's fingerprint: only --force rebuilds it
         for name, expected in (manifest.get("files") or {}).items():
             file = path / name
             if not file.is_file() or _sha256_file(file) != expected:
-                raise IndexError_(f"index file {file} is missing or corrupted: run `rag build --index {index_dir}`")
+                raise IndexError_(f"index file {file} is missing or corrupted: "
+                                  f"run `rag build --force --index {index_dir}`")
     from rag import ann
 
     dense = manifest.get("dense") or {}
@@ -534,11 +535,12 @@ def load_generation(path: Path, index_dir: Path, embedder: Embedder | None = Non
             vectors[name] = ann.vectors_of(file, params, count, dim)
             searchers[name] = ann.read(file, params, vectors=vectors[name])
             if searchers[name].ntotal != count:
-                raise IndexError_(f"index at {path} is inconsistent: run `rag build --index {index_dir}`")
+                raise IndexError_(f"index at {path} is inconsistent: run `rag build --force --index {index_dir}`")
         chunk_bm25 = LexicalIndex.load(path / "bm25" / "chunks")
         sentence_bm25 = LexicalIndex.load(path / "bm25" / "sentences")
     except (OSError, KeyError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"index at {path} cannot be loaded ({exc}): run `rag build --index {index_dir}`") from exc
+        raise IndexError_(f"index at {path} cannot be loaded ({exc}): "
+                          f"run `rag build --force --index {index_dir}`") from exc
     return Index(
         path=path,
         manifest=manifest,

@@ -101,3 +101,22 @@ def test_eval_options_are_checked_like_the_settings(
     assert main([*args, *option]) == 2  # as RAG_CHUNK_CHARS=5 is refused by every command
     captured = capsys.readouterr()
     assert captured.err.startswith("error: invalid settings: ") and named in captured.err and not captured.out
+
+
+@pytest.mark.parametrize("damage", ["chunks.jsonl", "dense.faiss"])
+def test_the_command_a_damaged_index_names_repairs_it(built_settings: Settings, damage: str,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RAG_CHUNK_CHARS", str(built_settings.chunk_chars))  # the settings it was built with
+    index = built_settings.index_dir
+    generation = index / "generations" / (index / "CURRENT").read_text().strip()
+    with (generation / damage).open("ab") as fh:
+        fh.write(b"\ngarbage\n")
+    search = ["search", "tea", "--index", str(index), "--embedder", "fake"]
+    assert main(search) == 2
+    err = capsys.readouterr().err
+    command = err.split("run `", 1)[1].split("`", 1)[0].split()  # the command the message tells the user to run
+    assert command[:2] == ["rag", "build"] and str(index) in command, err
+    assert main([*command[1:], "--corpus", str(built_settings.corpus_dir), "--embedder", "fake"]) == 0
+    capsys.readouterr()
+    assert main(search) == 0 and "tea" in capsys.readouterr().out.lower()
