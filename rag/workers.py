@@ -18,10 +18,24 @@ if TYPE_CHECKING:
 
 
 def app() -> FastAPI:
-    """The API for one worker, configured from the environment (``RAG_INDEX_DIR``, ...)."""
+    """The API for one worker, configured from the environment (``RAG_INDEX_DIR``, ...).
+
+    Settings that cannot work are logged in one line and end the worker with uvicorn's own
+    startup-failure status (as uvicorn does for a factory it cannot call): the process exits
+    non-zero, and with ``--workers N`` the supervisor stops instead of restarting the worker forever.
+    """
+    import logging
+
+    from uvicorn.config import STARTUP_FAILURE
+
     from rag.api.app import create_app
     from rag.api.server import configure_logging
     from rag.config import load_settings
+    from rag.errors import RagError
 
     configure_logging()
-    return create_app(load_settings())
+    try:
+        return create_app(load_settings())
+    except RagError as exc:
+        logging.getLogger("rag.workers").error("%s", exc)
+        raise SystemExit(STARTUP_FAILURE) from None
