@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,21 @@ def test_the_command_a_damaged_index_names_repairs_it(built_settings: Settings, 
     assert main([*command[1:], "--corpus", str(built_settings.corpus_dir), "--embedder", "fake"]) == 0
     capsys.readouterr()
     assert main(search) == 0 and "tea" in capsys.readouterr().out.lower()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_port_in_use_is_one_error_with_exit_2(
+        built_settings: Settings, tmp_path: Path, workers: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "rag", "serve", "--embedder", "fake", "--corpus", str(built_settings.corpus_dir),
+             "--index", str(built_settings.index_dir), "--port", str(port), "--workers", workers],
+            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "RAG_CHUNK_CHARS": "300"},
+            capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr  # was uvicorn's 3 (README: errors exit with 2)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot serve on 127.0.0.1:{port}") and "--port" in last, proc.stderr
+    assert "Traceback" not in proc.stderr and not proc.stdout

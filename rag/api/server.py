@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from rag.config import Settings
+from rag.errors import ConfigError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -65,8 +66,9 @@ def serve(settings: Settings, progress: Callable[[str], None] | None = None, wor
         os.environ.update({"RAG_CORPUS_DIR": str(settings.corpus_dir), "RAG_INDEX_DIR": str(settings.index_dir),
                            "RAG_EMBEDDER": settings.embedder, "RAG_STORE": settings.store})
         say(f"serving http://{settings.host}:{settings.port} with {workers} worker processes (API docs at /docs)")
-        uvicorn.run("rag.workers:app", factory=True, workers=workers, host=settings.host, port=settings.port,
-                    access_log=False, log_level="info", server_header=False, timeout_graceful_shutdown=10)
+        with _startup_failure(settings):
+            uvicorn.run("rag.workers:app", factory=True, workers=workers, host=settings.host, port=settings.port,
+                        access_log=False, log_level="info", server_header=False, timeout_graceful_shutdown=10)
         return 0
     app = create_app(settings)
     say(f"serving http://{settings.host}:{settings.port} (API docs at /docs); the index loads in the background")
@@ -74,9 +76,23 @@ def serve(settings: Settings, progress: Callable[[str], None] | None = None, wor
                             log_level="info", server_header=False, timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: that is a clean exit.
-    with _graceful_sigterm(), contextlib.suppress(KeyboardInterrupt, _StoppedError):
+    with _startup_failure(settings), _graceful_sigterm(), contextlib.suppress(KeyboardInterrupt, _StoppedError):
         server.run()
     return 0 if server.started else 1
+
+
+@contextlib.contextmanager
+def _startup_failure(settings: Settings) -> Iterator[None]:
+    """uvicorn exits with status 3 when it cannot listen (having logged why): one error saying what to change."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code != STARTUP_FAILURE:
+            raise
+        raise ConfigError(f"cannot serve on {settings.host}:{settings.port} (the reason is logged above, e.g. the "
+                          "address is already in use): pass another --port or --host (RAG_PORT, RAG_HOST)") from None
 
 
 class _StoppedError(Exception):
