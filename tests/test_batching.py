@@ -210,16 +210,52 @@ def test_no_empty_batches_when_items_are_taken_by_other_slots() -> None:
     assert batcher.stats.batches == len(sizes)
 
 
-def test_search_threads_and_batch_counters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.api.state import SEARCH_THREADS, search_threads
+def test_search_threads_setting_sizes_the_query_pool_and_the_queue(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from rag.api.errors import ApiError
+    from rag.api.state import SEARCH_THREADS, ServiceState
     from rag.config import Settings
-    from rag.embedding import FakeEmbedder, query_batch_stats
 
     monkeypatch.delenv("RAG_SEARCH_THREADS", raising=False)
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")  # type: ignore[call-arg]
-    assert search_threads(settings) == SEARCH_THREADS == settings.search_threads
+    assert Settings(index_dir=tmp_path / "index").search_threads == SEARCH_THREADS  # type: ignore[call-arg]
     monkeypatch.setenv("RAG_SEARCH_THREADS", "3")
-    assert search_threads(Settings(index_dir=tmp_path / "index")) == 3  # type: ignore[call-arg]
+    state = ServiceState(Settings(index_dir=tmp_path / "index", max_pending=1, request_timeout=3))  # type: ignore[call-arg]
+    release, lock = threading.Event(), threading.Lock()
+    running, most = 0, 0
+
+    def query() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        release.wait(5)
+        with lock:
+            running -= 1
+
+    async def main() -> int:
+        admitted = [asyncio.create_task(state.run(query)) for _ in range(4)]  # 3 threads + 1 waiting
+        deadline = time.monotonic() + 5
+        while running < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # time for a fourth thread to start, were there one
+        try:
+            with pytest.raises(ApiError) as shed:  # max_pending + search_threads queries at once, no more
+                await state.run(query)
+            return shed.value.status
+        finally:
+            release.set()
+            await asyncio.gather(*admitted)
+            await state.stop()
+
+    assert asyncio.run(main()) == 503
+    assert most == 3
+
+
+def test_batch_counters() -> None:
+    from rag.embedding import FakeEmbedder, query_batch_stats
+
     assert query_batch_stats(FakeEmbedder()) is None
 
     class Holder:  # like AutoEmbedder once resolved: the query backend is ``_query``

@@ -32,11 +32,6 @@ MAX_PENDING_WRITES = 16
 GC_EVERY_SECONDS = 60.0
 
 
-def search_threads(settings: Settings) -> int:
-    """Threads for queries: ``settings.search_threads`` (RAG_SEARCH_THREADS, default SEARCH_THREADS)."""
-    return settings.search_threads
-
-
 class ServiceState:
     """Loads the index in a background thread and hands out the loaded ``Retriever``."""
 
@@ -52,7 +47,7 @@ class ServiceState:
         self.load_seconds: float | None = None
         self.started_at = time.time()
         self._thread: threading.Thread | None = None
-        self.search_threads = search_threads(settings)
+        self.search_threads = settings.search_threads  # RAG_SEARCH_THREADS
         self._workers, self._writer = self._new_pools()
         self._pending = 0  # queries submitted and not finished (including abandoned ones)
         self._pending_writes = 0
