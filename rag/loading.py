@@ -205,12 +205,15 @@ def load_path(path: Path) -> list[Document]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start})") from exc
+        raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start}): save it as UTF-8") from exc
     if not text.strip():
         raise DocumentError(f"{path}: empty document")
     if suffix == ".jsonl":
         return _jsonl_documents(path, text)
     fmt = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}.get(suffix, "text")
+    if not DOC_ID_RE.fullmatch(path.stem):  # a file's doc_id is its name
+        raise DocumentError(f"{path}: the file name {path.stem!r} is not a doc_id: rename the file to 1-128 letters, "
+                            "digits, '.', '_' or '-', starting with a letter or digit")
     try:
         return [make_document(path.stem, text, fmt=fmt, source=str(path))]
     except DocumentError as exc:

@@ -142,3 +142,17 @@ def test_serve_on_a_port_in_use_is_one_error_with_exit_2(
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: cannot serve on 127.0.0.1:{port}") and "--port" in last, proc.stderr
     assert "Traceback" not in proc.stderr and not proc.stdout
+
+
+@pytest.mark.parametrize(("name", "content", "advice"), [
+    ("My Notes (v2).txt", b"Otters hold hands while they sleep.\n", "rename the file"),
+    ("latin1.txt", b"Caf\xe9 au lait.\n", "save it as UTF-8"),
+])
+def test_add_says_how_to_fix_a_file_it_refuses(built_settings: Settings, tmp_path: Path, name: str, content: bytes,
+                                               advice: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    args = ["--corpus", str(built_settings.corpus_dir), "--index", str(built_settings.index_dir), "--embedder", "fake"]
+    assert main(["add", str(path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: nothing was added: ") and advice in err, err
