@@ -1,11 +1,15 @@
 """Defects a hostile API user found (each test failed before its fix): HEAD on GET routes, metadata numbers
 that lost digits, a corpus .jsonl with a lone surrogate that made every write a 500, CRLF wiki headings glued
-to the sentence after them, and error messages that blamed the body for one field."""
+to the sentence after them, error messages that blamed the body for one field, and a stalled body
+that held its request open for ever."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,3 +100,39 @@ def test_errors_name_the_field_that_is_wrong(client: TestClient) -> None:
     assert "Value error" not in error["details"][0]["msg"]
     broken = client.post("/v1/search", content=b'{"query": ', headers={"content-type": "application/json"})
     assert assert_error(broken, 422)["message"] == "the body is not valid JSON"
+
+
+def test_a_stalled_body_gets_408_instead_of_holding_the_request_open(settings: Settings) -> None:
+    import anyio
+
+    async def call(path: str, method: str = "POST") -> tuple[list[dict[str, Any]], float]:
+        sent: list[dict[str, Any]] = []
+        messages = [{"type": "http.request", "body": b'{"query": "te', "more_body": True}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await anyio.sleep(3600)  # the client never sends the rest (before: the request waited for ever)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(b"content-type", b"application/json"), (b"authorization", AUTH["Authorization"].encode())]
+        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "headers": headers, "client": ("127.0.0.1", 1), "server": ("testserver", 80), "scheme": "http",
+                 "http_version": "1.1", "root_path": ""}
+        t0 = time.perf_counter()
+        with anyio.fail_after(10):
+            await app(scope, receive, send)
+        return sent, time.perf_counter() - t0
+
+    app = create_app(settings.model_copy(update={"request_timeout": 0.3, "write_timeout": 0.6}))
+    for path, seconds in (("/v1/search", 0.3), ("/v1/documents", 0.6)):
+        sent, took = anyio.run(call, path)
+        assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+        error = json.loads(sent[1]["body"])["error"]
+        assert error["code"] == "request_timeout" and error["details"] == {"timeout_s": seconds}
+        assert seconds <= took < seconds + 2
+    spec = TestClient(app).get("/openapi.json").json()["paths"]
+    assert "408" in spec["/v1/search"]["post"]["responses"] and "408" in spec["/v1/documents"]["post"]["responses"]

@@ -68,7 +68,8 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
                    [k.get_secret_value() for k in settings.admin_keys])
     limiter = RateLimiter(*settings.rate) if settings.rate else None
     app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route, the body is dropped
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
+                       timeout=settings.request_timeout, upload_timeout=settings.write_timeout)
     app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
     app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)
     return app

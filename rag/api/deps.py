@@ -46,8 +46,8 @@ async def require_json(request: Request) -> None:
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses a route can give."""
-    text = {404: "Unknown document", 413: "Body over the size limit", 415: "Body is not JSON",
-            422: "Invalid body or parameters", 503: "Index not loaded (yet), or unusable"}
+    text = {404: "Unknown document", 408: "Body not received in time", 413: "Body over the size limit",
+            415: "Body is not JSON", 422: "Invalid body or parameters", 503: "Index not loaded (yet), or unusable"}
     return {s: {"model": ErrorBody, "description": text.get(s, "Error")} for s in statuses}
 
 

@@ -1,7 +1,8 @@
-"""ASGI middleware: body-size cap (declared and streamed), HEAD as GET, access log, metrics, generic 500."""
+"""ASGI middleware: body size cap and deadline, HEAD as GET, access log, metrics, generic 500."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -26,15 +27,21 @@ def is_document_write(scope: Scope) -> bool:
 
 
 class BodyLimitMiddleware:
-    """Reject bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading.
+    """Reject bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading;
+    and bodies that have not fully arrived within ``timeout`` seconds with 408 (a stalled client
+    would otherwise hold its request open for ever).
 
-    Document writes (POST/PUT under /v1/documents) have their own, larger ``upload_bytes``.
+    Document writes (POST/PUT under /v1/documents) have their own, larger ``upload_bytes`` and
+    ``upload_timeout``.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None,
+                 timeout: float | None = None, upload_timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_bytes = upload_bytes or max_bytes
+        self.timeout = timeout
+        self.upload_timeout = upload_timeout or timeout
 
     async def _too_large(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(413, "payload_too_large",
@@ -42,11 +49,29 @@ class BodyLimitMiddleware:
                                   {"limit_bytes": limit}, {"Connection": "close"})
         await response(scope, receive, send)
 
+    @staticmethod
+    async def _read(receive: Receive, limit: int) -> list[bytes] | bool:
+        """The body's parts; False when it is over ``limit``, True when the client went away."""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return True
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return False
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return parts
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_bytes if is_document_write(scope) else self.max_bytes
+        write = is_document_write(scope)
+        limit = self.upload_bytes if write else self.max_bytes
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             try:
@@ -57,20 +82,21 @@ class BodyLimitMiddleware:
                 await self._too_large(limit, scope, receive, send)
                 return
         # Read the (small) body now, counting bytes as they stream in, then replay it to the app.
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await self._too_large(limit, scope, receive, send)
-                return
-            parts.append(chunk)
-            if not message.get("more_body", False):
-                break
+        seconds = self.upload_timeout if write else self.timeout
+        try:
+            async with asyncio.timeout(seconds):
+                parts = await self._read(receive, limit)
+        except TimeoutError:
+            response = error_response(408, "request_timeout", f"the request body did not arrive within {seconds:g}s: "
+                                      "send the whole body without pausing", {"timeout_s": seconds},
+                                      {"Connection": "close"})
+            await response(scope, receive, send)
+            return
+        if parts is True:  # client went away
+            return
+        if parts is False:
+            await self._too_large(limit, scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:

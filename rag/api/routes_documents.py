@@ -18,7 +18,7 @@ from rag.errors import IndexUnavailableError, InvalidRequestError, NotFoundError
 from rag.retrieval import Retriever
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=errors(401, 403, 429, 503))
-WRITE_ERRORS = errors(404, 409, 413, 415, 422, 504)
+WRITE_ERRORS = errors(404, 408, 409, 413, 415, 422, 504)
 WritableId = Annotated[str, Path(pattern=DOC_ID_PATTERN, description=DOC_ID_HELP)]
 OLD_GENERATIONS_CACHED = 4
 

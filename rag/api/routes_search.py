@@ -23,7 +23,7 @@ from rag.documents import Document, to_dict, with_metadata
 from rag.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["query"], dependencies=[Depends(require_json)],
-                   responses=errors(401, 403, 413, 415, 422, 429, 503, 504))
+                   responses=errors(401, 403, 408, 413, 415, 422, 429, 503, 504))
 
 
 def _same(a: Any, b: Any) -> bool:
