@@ -49,6 +49,7 @@ class AskResult:
     passages: tuple[Passage, ...]
     index_version: str
     took_ms: float
+    min_confidence: float  # the threshold this answer was held to (below it the service abstains)
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,18 @@ def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray
     return order[prose] if prose is not None else best
 
 
-def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:
-    """Answer ``question`` with one cited span of the corpus, or abstain (``answer`` is None)."""
+def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float | None = None) -> AskResult:
+    """Answer ``question`` with one cited span of the corpus, or abstain (``answer`` is None).
+
+    The service abstains when the answer's confidence is below ``min_confidence`` (default: the
+    calibrated ``ABSTAIN_BELOW``). A lower value answers more paraphrased questions and guesses on more
+    questions the corpus is silent on; docs/answers.md has the trade-off measured at several values.
+    """
     if k < 1:
         raise InvalidRequestError("k must be at least 1")
+    threshold = ABSTAIN_BELOW if min_confidence is None else min_confidence
+    if not 0.0 <= threshold <= 1.0:  # also refuses NaN
+        raise InvalidRequestError(f"min_confidence must be between 0 and 1, not {min_confidence}")
     if not question.strip():
         raise InvalidRequestError("question is empty: ask something, e.g. 'When was Lyushkov born?'")
     t0 = time.perf_counter()
@@ -112,10 +121,10 @@ def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:
     passages = tuple(retriever.passage(ev.query, int(c), rank, float(s), ev.sent_lex)
                      for rank, (c, s) in enumerate(zip(ev.chunk_ids[:k], ev.chunk_scores[:k], strict=True), start=1))
     answer = None
-    if ev.best >= 0 and ev.confidence >= ABSTAIN_BELOW:
+    if ev.best >= 0 and ev.confidence >= threshold:
         answer = make_answer(retriever, ev.sentence_ids[ev.best], ev.confidence)
     return AskResult(question, answer is not None, answer, passages, retriever.index.version,
-                     round((time.perf_counter() - t0) * 1000.0, 3))
+                     round((time.perf_counter() - t0) * 1000.0, 3), threshold)
 
 
 def make_answer(retriever: Retriever, sentence_id: int, confidence: float) -> Answer:

@@ -105,8 +105,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answering import ask
     from rag.documents import to_dict, with_metadata
 
-    retriever = _engine(args).retriever
-    result = ask(retriever, args.question, k=args.k)
+    engine = _engine(args)
+    retriever = engine.retriever
+    threshold = args.min_confidence if args.min_confidence is not None else engine.settings.min_confidence
+    result = ask(retriever, args.question, k=args.k, min_confidence=threshold)
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
@@ -241,6 +243,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
 def _text(text: str) -> str:
     try:  # bytes that are not UTF-8 reach argv as lone surrogates, which no model or index can take
         text.encode("utf-8")
@@ -278,6 +290,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with a cited span, or say it is not in the corpus")
     p.add_argument("question", type=_text)
     p.add_argument("-k", type=_positive, default=5, help="evidence passages returned with the answer (default 5)")
+    p.add_argument("--min-confidence", type=_probability, metavar="P",
+                   help="withhold answers below this confidence, 0 to 1 (default: RAG_MIN_CONFIDENCE, else the "
+                        "calibrated threshold)")
     p.add_argument("--json", action="store_true", help="print the API's JSON response")
     _common(p)
     p.set_defaults(func=cmd_ask)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Retrieval
     candidates: int = Field(100, ge=1, le=10_000, description="candidates per retriever before fusion")
     max_k: int = Field(50, ge=1, le=1000, description="largest k (results) a request may ask for")
+    min_confidence: float | None = Field(None, ge=0, le=1, description="answers below this confidence are "
+                                         "withheld (default: the calibrated threshold, docs/answers.md)")
     max_query_chars: int = Field(1000, ge=1, le=100_000, description="longest query, question or claim")
 
     # Serving (query batching and threads: docs/benchmarks.md measured 16 / 1 / 8 best on 2 cores)

@@ -51,7 +51,7 @@ def test_answers_are_exact_spans_with_a_probability(retriever: Retriever, questi
         assert 0.0 <= a.confidence <= 1.0
         assert (a.citation.doc_id, a.citation.start, a.citation.end) == (a.doc_id, a.start, a.end)
     data = to_dict(result)
-    assert set(data) == {"question", "answerable", "answer", "passages", "index_version", "took_ms"}
+    assert set(data) == {"question", "answerable", "answer", "passages", "index_version", "took_ms", "min_confidence"}
 
 
 def test_answer_picks_the_sentence_that_answers(retriever: Retriever) -> None:

@@ -1,0 +1,87 @@
+"""The abstention threshold a caller may choose: ask(min_confidence=…), rag ask --min-confidence, RAG_MIN_CONFIDENCE."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from rag.answering import ask, gather_evidence
+from rag.calibration import ABSTAIN_BELOW
+from rag.cli import main
+from rag.config import Settings, load_settings
+from rag.errors import ConfigError, InvalidRequestError
+from rag.retrieval import Retriever
+from rag.service import Engine, build
+from tests.conftest import write_corpus
+
+QUESTIONS = ["When was Ada born?", "Who was Ada's father?", "How long is black tea steeped?",
+             "What did she translate in 1843?", "Where was Ada buried?", "What is the capital of Peru?",
+             "Which rocket reached orbit first?"]
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    root = tmp_path_factory.mktemp("threshold")
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(root / "corpus"), index_dir=root / "index",
+                        chunk_chars=300)
+    build(settings)
+    return Engine(settings).retriever
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_an_answer_is_given_exactly_when_its_confidence_reaches_the_threshold(retriever: Retriever,
+                                                                             question: str) -> None:
+    confidence = gather_evidence(retriever, question).confidence
+    assert ask(retriever, question).min_confidence == ABSTAIN_BELOW
+    for threshold in (0.0, 0.1, ABSTAIN_BELOW, 0.5, 0.9, 1.0):
+        result = ask(retriever, question, min_confidence=threshold)
+        assert result.min_confidence == threshold
+        assert result.answerable == (result.answer is not None) == (confidence >= threshold)
+        if result.answer is not None:  # the same sentence whatever the threshold
+            assert result.answer == ask(retriever, question, min_confidence=0.0).answer
+
+
+@pytest.mark.parametrize("bad", [-0.01, 1.01, math.nan, math.inf])
+def test_a_threshold_outside_0_to_1_is_refused(retriever: Retriever, bad: float) -> None:
+    with pytest.raises(InvalidRequestError, match="min_confidence"):
+        ask(retriever, "When was Ada born?", min_confidence=bad)
+
+
+@pytest.mark.parametrize("bad", ["-0.5", "2", "nan", "high"])
+def test_the_setting_is_validated(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("RAG_MIN_CONFIDENCE", bad)
+    with pytest.raises(ConfigError, match="RAG_MIN_CONFIDENCE"):
+        load_settings()
+
+
+def _ask_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main(["ask", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_takes_the_option_then_the_setting_then_the_default(built_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--index", str(built_settings.index_dir)]
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(built_settings.corpus_dir))
+    question = "When was Ada born?"
+    assert _ask_json(capsys, question, *common)["min_confidence"] == ABSTAIN_BELOW
+    everything = _ask_json(capsys, question, *common, "--min-confidence", "0")
+    assert everything["min_confidence"] == 0.0 and everything["answerable"]
+    monkeypatch.setenv("RAG_MIN_CONFIDENCE", "1")
+    strict = _ask_json(capsys, question, *common)
+    assert strict["min_confidence"] == 1.0
+    assert strict["answerable"] == (everything["answer"]["confidence"] >= 1.0)
+    assert _ask_json(capsys, question, *common, "--min-confidence", "0.0")["answerable"]  # the option wins
+
+
+@pytest.mark.parametrize("bad", ["1.5", "-1", "nan", "x"])
+def test_cli_refuses_a_bad_threshold(built_settings: Settings, capsys: pytest.CaptureFixture[str], bad: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask", "When was Ada born?", "--index", str(Path(built_settings.index_dir)), "--min-confidence", bad])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--min-confidence" in err and "Traceback" not in err
