@@ -4,6 +4,9 @@
     .venv/bin/python scripts/calibrate_answers.py --squad ../shared/eval/squad \
         --lyushkov ../shared/eval/lyushkov_qa.jsonl --corpus corpus --work /tmp/rag-calib
 
+``--current --thresholds 0.05 0.1 0.185 0.3`` reports the shipped models at several ``min_confidence``
+values instead (docs/answers.md, "Choosing min_confidence").
+
 Fits on fold A of the SQuAD worlds (scripts/_devdata.py), validates on fold B, then reports the
 Lyushkov development questions (never used for fitting). Prints the constants to paste into
 rag/calibration.py and the reliability tables for docs/answers.md.
@@ -123,12 +126,13 @@ def choose_threshold(items: list[Item], ranker: cal.Logistic, conf: cal.Logistic
     return float(np.quantile(p[y == 1], withhold))
 
 
-def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder,
-             ranker: cal.Logistic, conf: cal.Logistic, tau: float, with_evidence: bool = False) -> None:
+def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder, ranker: cal.Logistic,
+             conf: cal.Logistic, tau: float, with_evidence: bool = False) -> list[tuple[bool, bool, float]]:
+    """Answer a Lyushkov-style file over ``corpus``; per question (answerable, right sentence, confidence)."""
     build_index(load_corpus(corpus)[0], work / "lyushkov", embedder, ChunkerConfig())
     retriever = Retriever(load_index(work / "lyushkov", embedder), embedder)
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    hits = abst_ans = abst_un = n_ans = n_un = 0
+    out = []
     for row in rows:
         ev = gather_evidence(retriever, row["question"])
         best, confidence = -1, 0.0
@@ -137,31 +141,58 @@ def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder,
             logits = ranker.logit(feats)
             best = prefer_prose(retriever.index, ev.sentence_ids, logits, int(np.argmax(logits)))
             confidence = float(conf.proba(cal.confidence_features(logits, feats, ev.unknown)[None, :])[0])
-        answered = best >= 0 and confidence >= tau
         s = retriever.index.sentences[ev.sentence_ids[best]] if best >= 0 else None
         text = retriever.index.documents[s.doc_id].text if s else ""
-        if row["answerable"]:
-            n_ans += 1
-            ok = bool(s) and answer_hits(s.start, s.end, text, row["evidence_start"], row["evidence_end"],
-                                         row["answer"])
-            hits += ok and answered
-            abst_ans += not answered
-            flag = "ok " if ok else "BAD"
-        else:
-            n_un += 1
-            abst_un += not answered
-            flag = "UNA"
-        print(f"{flag} {'answer ' if answered else 'abstain'} {confidence:.2f} {row['question']}"
+        ok = bool(row["answerable"] and s and answer_hits(s.start, s.end, text, row["evidence_start"],
+                                                         row["evidence_end"], row["answer"]))
+        out.append((bool(row["answerable"]), ok, confidence))
+        flag = ("ok " if ok else "BAD") if row["answerable"] else "UNA"
+        print(f"{flag} {'answer ' if confidence >= tau else 'abstain'} {confidence:.2f} {row['question']}"
               f"  -> {s.text[:90] if s else None}")
     embedder.save()
-    print(f"Lyushkov: answer accuracy {hits}/{n_ans} = {hits / n_ans:.3f}; abstained on unanswerable "
-          f"{abst_un}/{n_un}; false abstention {abst_ans}/{n_ans} = {abst_ans / n_ans:.3f}")
+    print(f"{path.stem}: {lyushkov_summary(out, tau)}")
+    return out
+
+
+def lyushkov_summary(results: list[tuple[bool, bool, float]], tau: float, compact: bool = False) -> str:
+    answerable = [(ok, c) for a, ok, c in results if a]
+    silent = [c for a, _, c in results if not a]
+    hits = sum(ok and c >= tau for ok, c in answerable)
+    wrongly_held = sum(c < tau for _, c in answerable)
+    held = sum(c < tau for c in silent)
+    n = len(answerable)
+    if compact:
+        return f"{hits}/{n} / {wrongly_held}/{n} / {held}/{len(silent)}"
+    return (f"answer accuracy {hits}/{n} = {hits / max(1, n):.3f}; abstained on unanswerable {held}/{len(silent)}; "
+            f"false abstention {wrongly_held}/{n} = {wrongly_held / max(1, n):.3f}")
+
+
+def threshold_table(taus: list[float], items_b: list[Item], ranker: cal.Logistic, conf: cal.Logistic,
+                    files: dict[str, list[tuple[bool, bool, float]]]) -> None:
+    """The trade-off a caller makes with ``min_confidence``: each set at each threshold."""
+    x, y = confidence_rows(items_b, ranker)
+    p = conf.proba(x)
+    kinds = np.array([it.kind for it in items_b])
+    ans = kinds == "answerable"
+    print("| min_confidence | fold B: accuracy / false abstention / abstention silent / off-topic | "
+          + " | ".join(f"{name}: right / wrongly held / held of unanswerable" for name in files) + " |")
+    print("|---|---|" + "---|" * len(files))
+    for tau in taus:
+        answered = p >= tau
+        rates = [(y * answered)[ans].mean(), (~answered[ans]).mean(), (~answered[kinds == "silent"]).mean(),
+                 (~answered[kinds == "offtopic"]).mean()]
+        cells = [" / ".join(f"{float(r):.3f}" for r in rates)]
+        cells += [lyushkov_summary(r, tau, compact=True) for r in files.values()]
+        print(f"| {tau:g} | " + " | ".join(cells) + " |")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--squad", type=Path, required=True, help="folder of the SQuAD development files")
-    ap.add_argument("--lyushkov", type=Path, help="lyushkov_qa.jsonl (reported, never fitted on)")
+    ap.add_argument("--lyushkov", type=Path, nargs="*", default=[],
+                    help="Lyushkov-style question files over --corpus (reported, never fitted on)")
+    ap.add_argument("--thresholds", type=float, nargs="*", default=[],
+                    help="also report fold B and the --lyushkov files at each of these min_confidence values")
     ap.add_argument("--corpus", type=Path, default=Path("corpus"))
     ap.add_argument("--work", type=Path, required=True, help="scratch folder for indexes and the embedding cache")
     ap.add_argument("--counts", type=int, nargs=3, default=(500, 250, 250), metavar=("ANSWERABLE", "SILENT", "OFF"))
@@ -198,8 +229,10 @@ def main() -> int:
     print(f"ABSTAIN_BELOW = {tau:.3f}")
     report("fit (fold A)", items_a, ranker, conf, tau)
     report("validation (fold B)", items_b, ranker, conf, tau)
-    if args.lyushkov:
-        lyushkov(args.lyushkov, args.corpus, args.work, embedder, ranker, conf, tau, args.with_evidence)
+    files = {path.stem: lyushkov(path, args.corpus, args.work, embedder, ranker, conf, tau, args.with_evidence)
+             for path in args.lyushkov}
+    if args.thresholds:
+        threshold_table(args.thresholds, items_b, ranker, conf, files)
     return 0
 
 
