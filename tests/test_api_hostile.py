@@ -136,3 +136,15 @@ def test_a_stalled_body_gets_408_instead_of_holding_the_request_open(settings: S
         assert seconds <= took < seconds + 2
     spec = TestClient(app).get("/openapi.json").json()["paths"]
     assert "408" in spec["/v1/search"]["post"]["responses"] and "408" in spec["/v1/documents"]["post"]["responses"]
+
+
+def test_document_sources_do_not_reveal_the_servers_paths(client: TestClient, settings: Settings) -> None:
+    body = {"doc_id": "kites", "title": "Kites", "text": "Kites fly."}
+    written = client.post("/v1/documents", headers=AUTH, json=body)
+    assert written.status_code == 201 and written.json()["source"] == "api/kites.jsonl"
+    listing = client.get("/v1/documents")
+    assert {d["doc_id"]: d["source"] for d in listing.json()["documents"]} == {
+        "ada_lovelace": "ada_lovelace.txt", "tea": "tea.md", "kites": "api/kites.jsonl"}
+    assert client.get("/v1/documents/tea").json()["source"] == "tea.md"
+    for response in (written, listing):  # was the absolute path of every file, e.g. /srv/rag/corpus/tea.md
+        assert str(settings.corpus_dir.parent) not in response.text

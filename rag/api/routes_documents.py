@@ -3,6 +3,8 @@ with an admin key, add, replace and delete documents (each change publishes a ne
 
 from __future__ import annotations
 
+import os
+import pathlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,9 +25,19 @@ WritableId = Annotated[str, Path(pattern=DOC_ID_PATTERN, description=DOC_ID_HELP
 OLD_GENERATIONS_CACHED = 4
 
 
-def _summary(doc: Document, chunks: int) -> dict[str, Any]:
+def shown_source(source: str, corpus_dir: pathlib.Path) -> str:
+    """Where a document came from as readers see it: relative to the corpus folder (the server's own
+    paths are not theirs to know), or just the file name when it lies elsewhere."""
+    path, corpus = os.path.abspath(source), os.path.abspath(corpus_dir)
+    if os.path.commonpath([path, corpus]) == corpus and path != corpus:
+        return pathlib.PurePath(os.path.relpath(path, corpus)).as_posix()
+    return pathlib.PurePath(source).name if os.path.isabs(source) else source
+
+
+def _summary(doc: Document, chunks: int, corpus_dir: pathlib.Path) -> dict[str, Any]:
     return {
-        "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url, "metadata": doc.metadata,
+        "doc_id": doc.doc_id, "title": doc.title, "source": shown_source(doc.source, corpus_dir), "url": doc.url,
+        "metadata": doc.metadata,
         "sha256": doc.sha256, "chars": len(doc.text), "chunks": chunks,
         "sections": [{"title": s.title, "path": list(s.path), "start": s.start, "end": s.end} for s in doc.sections],
     }
@@ -39,18 +51,19 @@ def _document(retriever: Retriever, doc_id: str) -> Document:
 
 
 @router.get("", response_model=DocumentList)
-async def list_documents(retriever: RetrieverDep) -> Any:
+async def list_documents(state: StateDep, retriever: RetrieverDep) -> Any:
     """Every document in the index, without its text."""
     index = retriever.index
-    return {"documents": [_summary(d, len(index.doc_chunks.get(d.doc_id, ())))
+    return {"documents": [_summary(d, len(index.doc_chunks.get(d.doc_id, ())), state.settings.corpus_dir)
                           for _, d in sorted(index.documents.items())]}
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail, responses=errors(404))
-async def get_document(doc_id: str, retriever: RetrieverDep) -> Any:
+async def get_document(doc_id: str, state: StateDep, retriever: RetrieverDep) -> Any:
     """One document with its full stored text (the text all offsets refer to)."""
     doc = _document(retriever, doc_id)
-    return {**_summary(doc, len(retriever.index.doc_chunks.get(doc_id, ()))), "text": doc.text}
+    chunks = len(retriever.index.doc_chunks.get(doc_id, ()))
+    return {**_summary(doc, chunks, state.settings.corpus_dir), "text": doc.text}
 
 
 async def _documents_of(state: ServiceState, retriever: Retriever, version: str | None) -> dict[str, Document]:
@@ -117,7 +130,8 @@ async def _write(state: ServiceState, op: Op, doc_id: str, record: dict[str, Any
                            "but the server could not switch to it: see /readyz")
         if doc is None:
             return {"index_version": index.version}
-        return {**_summary(doc, len(index.doc_chunks.get(doc_id, ()))), "index_version": index.version}
+        chunks = len(index.doc_chunks.get(doc_id, ()))
+        return {**_summary(doc, chunks, state.settings.corpus_dir), "index_version": index.version}
 
     return await state.write(work)
 

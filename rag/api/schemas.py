@@ -274,7 +274,7 @@ class SectionInfo(BaseModel):
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
-    source: str
+    source: str = Field(description="the file it was read from, relative to the corpus folder")
     url: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     sha256: str
