@@ -141,7 +141,7 @@ class Retriever:
     def prepare(self, text: str) -> Query:
         text = text.strip()
         if not text:
-            raise InvalidRequestError("query is empty")
+            raise InvalidRequestError("query is empty: pass the words to search for, e.g. 'When was Lyushkov born?'")
         vector = self.embedder.embed_query(text)
         return Query(text, vector, tuple(tokenize(text)), dense=adapt(vector, self._adapter))
 

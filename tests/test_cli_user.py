@@ -156,3 +156,12 @@ def test_add_says_how_to_fix_a_file_it_refuses(built_settings: Settings, tmp_pat
     assert main(["add", str(path), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: nothing was added: ") and advice in err, err
+
+
+@pytest.mark.parametrize("command", ["search", "ask", "locate", "context"])
+def test_an_empty_query_is_one_error_saying_what_to_pass(
+        built_settings: Settings, command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "  ", "--index", str(built_settings.index_dir), "--embedder", "fake"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and "is empty: " in captured.err, captured.err  # then what to do
+    assert captured.err.count("\n") == 1 and not captured.out
