@@ -4,6 +4,9 @@ and a quality floor for `rag eval` on it with the real model (slow).
 The held-out questions were written without looking at the system's output and are not used to tune
 anything; they estimate quality on wording nobody tuned on. Unlike the development file they ship
 with the project, so nothing here skips when ../shared is absent (except the overlap check).
+
+tests/data/lyushkov_blind_qa.jsonl is a second, blind set written without running the system at all;
+only its file consistency is checked here (no test runs the system on it, so it stays blind).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from rag.loading import load_file
 from tests.conftest import REPO
 
 HELDOUT = REPO / "tests" / "data" / "lyushkov_heldout_qa.jsonl"
+BLIND = REPO / "tests" / "data" / "lyushkov_blind_qa.jsonl"
+QUESTION_FILES = pytest.mark.parametrize("path", [HELDOUT, BLIND], ids=["heldout", "blind"])
 ARTICLE = REPO / "corpus" / "genrikh_lyushkov.txt"
 
 # Measured with the defaults (`rag eval tests/data/lyushkov_heldout_qa.jsonl`, 49 answerable + 15
@@ -30,13 +35,18 @@ FLOORS = {"hit@1": 0.65, "hit@5": 0.84, "mrr@10": 0.75, "evidence@1": 0.57, "ans
 CEILINGS = {"false_abstention": 0.7}
 
 
-def _rows() -> list[dict]:
-    return [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _rows(path: Path = HELDOUT) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_heldout_file_is_consistent_with_the_article() -> None:
+def _key(question: str) -> str:
+    return question.casefold().strip(" ?")
+
+
+@QUESTION_FILES
+def test_question_file_is_consistent_with_the_article(path: Path) -> None:
     text = load_file(ARTICLE).text
-    rows = _rows()
+    rows = _rows(path)
     assert len({r["id"] for r in rows}) == len(rows), "question ids must be unique"
     assert len({r["question"].casefold() for r in rows}) == len(rows), "a question appears twice"
     answerable = [r for r in rows if r["answerable"]]
@@ -51,23 +61,32 @@ def test_heldout_file_is_consistent_with_the_article() -> None:
             assert not r.get("evidence") and not r.get("answer"), r["id"]
 
 
-def test_heldout_file_loads_as_an_eval_set() -> None:
-    evalset = load_eval_set(HELDOUT)
-    rows = _rows()
+@QUESTION_FILES
+def test_question_file_loads_as_an_eval_set(path: Path) -> None:
+    evalset = load_eval_set(path)
+    rows = _rows(path)
     assert [q.qid for q in evalset.questions] == [r["id"] for r in rows]
     for q, r in zip(evalset.questions, rows, strict=True):
         assert q.answerable == r["answerable"]
         assert q.gold == (((r["evidence_start"], r["evidence_end"]),) if r["answerable"] else ())
 
 
-def test_heldout_questions_are_not_development_questions(shared_eval: Path) -> None:
+@QUESTION_FILES
+def test_questions_are_not_development_questions(path: Path, shared_eval: Path) -> None:
     dev = shared_eval / "lyushkov_qa.jsonl"
     if not dev.is_file():
         pytest.skip(f"{dev} not found")
-    dev_questions = {json.loads(line)["question"].casefold().strip(" ?")
+    dev_questions = {_key(json.loads(line)["question"])
                      for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()}
-    copies = [r["id"] for r in _rows() if r["question"].casefold().strip(" ?") in dev_questions]
-    assert not copies, f"held-out questions copied from the development file: {copies}"
+    copies = [r["id"] for r in _rows(path) if _key(r["question"]) in dev_questions]
+    assert not copies, f"{path.name}: questions copied from the development file: {copies}"
+
+
+def test_blind_questions_are_not_heldout_questions() -> None:
+    heldout = {_key(r["question"]) for r in _rows(HELDOUT)}
+    copies = [r["id"] for r in _rows(BLIND) if _key(r["question"]) in heldout]
+    assert not copies, f"blind questions copied from the held-out file: {copies}"
+    assert all(r["id"].startswith("blind-") for r in _rows(BLIND))
 
 
 @pytest.mark.slow
