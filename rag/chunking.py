@@ -31,7 +31,7 @@ _ABBREVIATIONS = frozenset(
 # possessively, so a long run of dots cannot make the search quadratic.
 _BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s+[\"'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])")  # noqa: E501
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S")
-_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t\r]*$)")  # \r: CRLF line ends
+_HEADING = re.compile(r"^\ufeff?[ \t]*(?:#{1,6}[ \t]+\S|=+[^=\n]*=+[ \t\r]*$)")  # \r: CRLF line ends
 _WORD_CHAR = re.compile(r"[\w.]")
 _WORD_WINDOW = 32  # longer than any abbreviation
 
@@ -56,7 +56,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
+    while start < end and (text[start].isspace() or text[start] == "\ufeff"):  # and a file's byte order mark
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1

@@ -17,6 +17,7 @@ FORMATS = ("text", "markdown", "html")
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 URL_RE = re.compile(r"^https?://[^\x00-\x20\x7f-\x9f]+$")  # what a document's url may be (links are shown)
 MAX_URL_CHARS = 2000
+BOM = "\ufeff"  # a byte order mark, as Windows editors start UTF-8 files
 
 _WIKI_TITLE = re.compile(r"^=[ \t]*([^=\n].*?)[ \t]*=[ \t]*$")
 _WIKI_HEADING = re.compile(r"^(={2,6})[ \t]*([^=\n].*?)[ \t]*\1[ \t]*$")
@@ -38,10 +39,11 @@ def sha256_text(text: str) -> str:
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:
-    """(offset, line without its newline) for every line of ``text``."""
+    """(offset, line without its newline) for every line of ``text``; a leading byte order mark (kept in
+    the text, as read) is not part of the first line's heading."""
     pos = 0
     for line in text.splitlines(keepends=True):
-        yield pos, line.rstrip("\r\n")
+        yield pos, line.rstrip("\r\n").removeprefix(BOM) if pos == 0 else line.rstrip("\r\n")
         pos += len(line)
 
 
@@ -160,6 +162,7 @@ def load_file(path: Path) -> Document:
 def _jsonl_documents(path: Path, text: str) -> list[Document]:
     """One document per line: ``{"doc_id", "title", "text", "format"?, "url"?, "metadata"?}``."""
     docs = []
+    text = text.removeprefix(BOM)  # before the first row, not in any document
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may be inside a string
         if not line.strip():
             continue

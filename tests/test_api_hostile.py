@@ -148,3 +148,22 @@ def test_document_sources_do_not_reveal_the_servers_paths(client: TestClient, se
     assert client.get("/v1/documents/tea").json()["source"] == "tea.md"
     for response in (written, listing):  # was the absolute path of every file, e.g. /srv/rag/corpus/tea.md
         assert str(settings.corpus_dir.parent) not in response.text
+
+
+def test_a_byte_order_mark_does_not_hide_the_title(client: TestClient, settings: Settings) -> None:
+    bom = b"\xef\xbb\xbf"  # Windows editors start UTF-8 files with it; the text keeps it (offsets stay exact)
+    (settings.corpus_dir / "notes.md").write_bytes(bom + b"# Field notes\n\nOwls hunt at night.\n")
+    (settings.corpus_dir / "rows.jsonl").write_bytes(bom + b'{"doc_id": "row", "text": "Bats hunt too."}\n')
+    documents, problems = load_corpus(settings.corpus_dir)
+    by_id = {d.doc_id: d for d in documents}
+    assert not problems  # rows.jsonl was refused as "not valid JSON"
+    assert by_id["notes"].title == "Field notes"  # was "notes"
+    assert by_id["notes"].text == "\ufeff# Field notes\n\nOwls hunt at night.\n" and by_id["row"].text == "Bats hunt too."
+    heading = chunk_document(by_id["notes"])[0][0]
+    assert (heading.kind, heading.text) == ("heading", "# Field notes")  # was a text sentence "\ufeff# Field notes"
+    upload = client.post("/v1/documents", headers=AUTH, files={"file": ("kites.txt", bom + b"= Kites =\n\nKites fly.\n")})
+    assert upload.status_code == 201 and upload.json()["title"] == "Kites"  # was "kites" (its file name)
+    assert client.get("/v1/documents/kites").json()["text"] == "\ufeff= Kites =\n\nKites fly.\n"
+    raw = bom + b'{"doc_id": "owls", "title": "Owls", "text": "Owls."}'  # the query routes accept this BOM too
+    headers = {**AUTH, "content-type": "application/json"}
+    assert client.post("/v1/documents", headers=headers, content=raw).status_code == 201  # was 422

@@ -68,7 +68,7 @@ def _validated(data: Any, path_doc_id: str | None) -> DocumentUpdate:
 async def _from_json(request: Request, path_doc_id: str | None) -> DocumentUpdate:
     raw = await request.body()
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)  # a BOM, as the query routes allow
     except UnicodeDecodeError as exc:
         raise _invalid(["body"], f"the body is not valid UTF-8 (byte {exc.start})", "utf8_invalid") from None
     except (ValueError, RecursionError):
