@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from fastapi.testclient import TestClient
+
 from rag.answering import ask, gather_evidence
+from rag.api.app import create_app
 from rag.calibration import ABSTAIN_BELOW
 from rag.cli import main
 from rag.config import Settings, load_settings
@@ -16,6 +19,7 @@ from rag.errors import ConfigError, InvalidRequestError
 from rag.retrieval import Retriever
 from rag.service import Engine, build
 from tests.conftest import write_corpus
+from tests.test_api import assert_error, settings_for, wait_loaded
 
 QUESTIONS = ["When was Ada born?", "Who was Ada's father?", "How long is black tea steeped?",
              "What did she translate in 1843?", "Where was Ada buried?", "What is the capital of Peru?",
@@ -85,3 +89,56 @@ def test_cli_refuses_a_bad_threshold(built_settings: Settings, capsys: pytest.Ca
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--min-confidence" in err and "Traceback" not in err
+
+
+# -- POST /v1/ask --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def api_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = settings_for(tmp_path_factory.mktemp("ask-threshold"))
+    build(settings)
+    return settings
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+@pytest.mark.parametrize("question", QUESTIONS[:3] + QUESTIONS[-2:])
+def test_api_applies_the_requested_threshold(api_settings: Settings, question: str) -> None:
+    with _client(api_settings) as client:
+        assert wait_loaded(client).status_code == 200
+        default = client.post("/v1/ask", json={"question": question}).json()
+        assert default["min_confidence"] == ABSTAIN_BELOW
+        everything = client.post("/v1/ask", json={"question": question, "min_confidence": 0}).json()
+        assert everything["min_confidence"] == 0 and everything["answerable"]
+        confidence = everything["answer"]["confidence"]
+        for threshold in (0.2, 0.6, 1):
+            body = client.post("/v1/ask", json={"question": question, "min_confidence": threshold}).json()
+            assert body["min_confidence"] == threshold
+            # the answer's confidence is rounded to 4 places; stay clear of the boundary
+            if abs(confidence - threshold) > 1e-4:
+                assert body["answerable"] == (confidence > threshold)
+            if body["answerable"]:
+                assert body["answer"] == everything["answer"]
+
+
+def test_api_default_comes_from_the_setting(tmp_path: Path, api_settings: Settings) -> None:
+    strict = api_settings.model_copy(update={"min_confidence": 1.0})
+    with _client(strict) as client:
+        assert wait_loaded(client).status_code == 200
+        body = client.post("/v1/ask", json={"question": "When was Ada born?"}).json()
+        assert body["min_confidence"] == 1.0
+        asked = client.post("/v1/ask", json={"question": "When was Ada born?", "min_confidence": None}).json()
+        assert asked["min_confidence"] == 1.0  # null is "not given"
+        assert client.post("/v1/ask", json={"question": "When was Ada born?",
+                                            "min_confidence": 0.0}).json()["min_confidence"] == 0.0
+
+
+@pytest.mark.parametrize("raw", ['-0.1', '1.5', '"0.5"', 'true', 'NaN', 'Infinity', '[0.5]'])
+def test_api_refuses_a_bad_threshold(api_settings: Settings, raw: str) -> None:
+    with _client(api_settings) as client:
+        assert wait_loaded(client).status_code == 200
+        response = client.post("/v1/ask", content=f'{{"question": "tea", "min_confidence": {raw}}}'.encode(),
+                               headers={"content-type": "application/json"})
+        error = assert_error(response, 422, "invalid_request")
+        assert "min_confidence" in json.dumps(error["details"])

@@ -75,7 +75,8 @@ async def ask(body: AskRequest, state: StateDep, retriever: RetrieverDep) -> Any
     from rag.answering import ask as answer
 
     values = enforce(body, state.settings)
-    result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"]))
+    threshold = values["min_confidence"] if values["min_confidence"] is not None else state.settings.min_confidence
+    result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"], min_confidence=threshold))
     return with_metadata(result, retriever.index.documents)
 
 

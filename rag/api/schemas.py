@@ -130,10 +130,18 @@ class SearchRequest(Request):
 
 
 class AskRequest(Request):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Who killed Lyushkov?"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "Who killed Lyushkov?"},
+        {"question": "Why did Lyushkov run away in 1938?", "k": 3, "min_confidence": 0.1},
+    ]})
 
     question: Text
     k: K = 5
+    min_confidence: float | None = Field(
+        None, ge=0, le=1, strict=True, allow_inf_nan=False,
+        description="withhold an answer whose confidence is below this (0 to 1; default: the server's "
+                    "RAG_MIN_CONFIDENCE, else the calibrated threshold). Lower answers more paraphrased "
+                    "questions and more that the corpus does not answer: the trade-off is in docs/answers.md")
 
 
 class LocateRequest(Request):
@@ -220,6 +228,7 @@ class AskResponse(BaseModel):
     passages: list[Passage]
     index_version: str
     took_ms: float
+    min_confidence: float = Field(description="the threshold the answer was held to: below it, answerable is false")
 
 
 class Conflict(BaseModel):
