@@ -167,3 +167,15 @@ def test_a_byte_order_mark_does_not_hide_the_title(client: TestClient, settings:
     raw = bom + b'{"doc_id": "owls", "title": "Owls", "text": "Owls."}'  # the query routes accept this BOM too
     headers = {**AUTH, "content-type": "application/json"}
     assert client.post("/v1/documents", headers=headers, content=raw).status_code == 201  # was 422
+
+
+def test_a_blank_title_is_refused(client: TestClient) -> None:
+    for title in (" ", "\t", " \u3000\u00a0 "):  # were stored: citations labelled " " (or " § Section")
+        body = {"doc_id": "blank", "title": title, "text": "Kites fly."}
+        error = assert_error(client.post("/v1/documents", headers=AUTH, json=body), 422, "invalid_request")
+        assert error["details"][0]["loc"] == ["body", "title"]
+        form = client.post("/v1/documents", headers=AUTH, files={"file": ("blank.txt", b"Kites.")}, data={"title": title})
+        assert_error(form, 422, "invalid_request")
+    assert client.get("/v1/documents/blank").status_code == 404
+    body = {"doc_id": "padded", "title": "  Kites  ", "text": "Kites fly."}
+    assert client.post("/v1/documents", headers=AUTH, json=body).status_code == 201

@@ -14,10 +14,11 @@ MAX_TITLE = 500
 MAX_URL = MAX_URL_CHARS
 
 # Constraints as patterns that read the same in JSON Schema (ECMA 262), Rust and Python regexes.
-ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$"  # no control characters or line breaks
 NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # a character that no regex dialect or str.strip() calls whitespace
+_LINE_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+TITLE_LINE = rf"^{_LINE_CHAR}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_LINE_CHAR}*$"  # one line, not blank
 URL = URL_RE.pattern
-Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE, pattern=ONE_LINE)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE, pattern=TITLE_LINE)]
 MetaKeyLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,64}$")]
 DOC_ID_PATTERN = DOC_ID_RE.pattern
 DOC_ID_HELP = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -78,7 +79,7 @@ def upload_schema(create: bool = True) -> dict[str, Any]:
             "file": {"type": "string", "format": "binary",
                      "description": "a .txt, .md, .markdown, .html or .htm file in UTF-8"},
             "doc_id": {"type": "string", "pattern": DOC_ID_PATTERN, "description": "default: the file name"},
-            "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE, "pattern": ONE_LINE},
+            "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE, "pattern": TITLE_LINE},
             "url": {"type": "string", "pattern": URL, "maxLength": MAX_URL},
             "metadata": {"type": "string", "description": "a JSON object of custom fields"},
         },
