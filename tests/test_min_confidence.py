@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-
 from fastapi.testclient import TestClient
 
 from rag.answering import ask, gather_evidence
