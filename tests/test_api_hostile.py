@@ -179,3 +179,22 @@ def test_a_blank_title_is_refused(client: TestClient) -> None:
     assert client.get("/v1/documents/blank").status_code == 404
     body = {"doc_id": "padded", "title": "  Kites  ", "text": "Kites fly."}
     assert client.post("/v1/documents", headers=AUTH, json=body).status_code == 201
+
+
+def test_keys_are_still_needed_behind_a_root_path(tmp_path: Path) -> None:
+    """uvicorn --root-path /rag (the API under a proxy's sub-path) hands the app path="/rag/v1/...": access
+    control looked at that path, saw no /v1/ route, and let anyone read and write."""
+    from tests.conftest import READER
+
+    settings = make_keyed_settings(tmp_path, reload_interval=0, read_keys=READER)
+    with TestClient(create_app(settings), root_path="/rag") as client:  # the URL carries the prefix, as uvicorn's
+        assert wait_loaded(client).status_code == 200
+        assert_error(client.get("/rag/v1/documents"), 401)  # was 200
+        assert_error(client.post("/rag/v1/search", json={"query": "tea"}), 401)
+        body = {"doc_id": "pwn", "title": "P", "text": "Written without a key."}
+        assert_error(client.post("/rag/v1/documents", json=body), 401)  # was 201
+        assert_error(client.post("/rag/v1/documents", json=body, headers={"Authorization": f"Bearer {READER}"}), 403)
+        assert client.get("/rag/v1/documents", headers={"Authorization": f"Bearer {READER}"}).status_code == 200
+        upload = {"Authorization": f"Bearer {ADMIN}", "content-type": "application/json"}
+        big = b'{"title": "Big", "text": "' + b"x" * 100_000 + b'"}'  # over the query body limit, under the upload one
+        assert client.post("/rag/v1/documents", content=big, headers=upload).status_code == 201  # was 413

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.api.errors import INTERNAL_MESSAGE, error_response
 from rag.api.metrics import HttpMetrics
+from rag.api.security import app_path
 
 access_log = logging.getLogger("rag.access")
 log = logging.getLogger("rag.api")
@@ -22,7 +23,7 @@ UNMATCHED = "<unmatched>"
 
 
 def is_document_write(scope: Scope) -> bool:
-    path = str(scope.get("path", ""))
+    path = app_path(scope)
     return scope.get("method") in ("POST", "PUT") and (path == "/v1/documents" or path.startswith("/v1/documents/"))
 
 

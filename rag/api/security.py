@@ -60,6 +60,15 @@ class KeyRing:
         return role, "key:" + digest.hex()[:12]
 
 
+def app_path(scope: Scope) -> str:
+    """The request path as the router matches it: without the ``root_path`` prefix that a server run with
+    ``--root-path`` (behind a proxy serving the API under a sub-path) puts in front of every ``path``."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root):]
+    return path
+
+
 def required_role(method: str, path: str) -> Role | None:
     """What a request needs: nothing outside /v1/, admin for document writes, else read."""
     if not path.startswith("/v1/"):
@@ -115,7 +124,7 @@ class AccessMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        needed = required_role(str(scope.get("method", "")), str(scope.get("path", "")))
+        needed = required_role(str(scope.get("method", "")), app_path(scope))
         if needed is None:
             await self.app(scope, receive, send)
             return
