@@ -198,3 +198,13 @@ def test_keys_are_still_needed_behind_a_root_path(tmp_path: Path) -> None:
         upload = {"Authorization": f"Bearer {ADMIN}", "content-type": "application/json"}
         big = b'{"title": "Big", "text": "' + b"x" * 100_000 + b'"}'  # over the query body limit, under the upload one
         assert client.post("/rag/v1/documents", content=big, headers=upload).status_code == 201  # was 413
+
+
+def test_a_span_of_an_older_generation_names_that_generation(client: TestClient) -> None:
+    old = client.get("/readyz").json()["index_version"]
+    put = client.put("/v1/documents/tea", headers=AUTH, json={"title": "Tea", "text": "Different tea text now."})
+    new = put.json()["index_version"]
+    span = client.get("/v1/documents/tea/span", params={"start": 0, "end": 5, "index_version": old})
+    assert span.json()["text"] == "# Tea" and span.headers["x-index-version"] == old  # said the new generation
+    current = client.get("/v1/documents/tea/span", params={"start": 0, "end": 5})
+    assert current.json()["text"] == "Diffe" and current.headers["x-index-version"] == new != old

@@ -93,6 +93,7 @@ async def get_span(
     doc_id: str,
     state: StateDep,
     retriever: RetrieverDep,
+    response: Response,
     start: Annotated[int, Query(ge=0, description="code-point offset where the span starts")],
     end: Annotated[int, Query(ge=0, description="code-point offset where the span ends (exclusive)")],
     index_version: Annotated[str | None, Query(max_length=64, description="the generation the citation came "
@@ -101,6 +102,7 @@ async def get_span(
     """The exact text `document.text[start:end]` of a citation, with its section."""
     index_version = index_version or None  # `?index_version=` (empty) means the current generation
     documents = await _documents_of(state, retriever, index_version)
+    response.headers["X-Index-Version"] = index_version or retriever.index.version  # the generation quoted
     doc = documents.get(doc_id)
     if doc is None:
         where = f" in generation {index_version}" if index_version else ""
