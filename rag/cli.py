@@ -113,7 +113,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
     if result.answer is None:
-        print("Not in the corpus: no passage supports an answer.")
+        print(f"Not in the corpus: no passage supports an answer with confidence {result.min_confidence:g} or more "
+              "(lower it with --min-confidence; `rag search` shows the closest passages).")
     else:
         a = result.answer
         print(a.text)

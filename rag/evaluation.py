@@ -230,7 +230,7 @@ def build_retriever(evalset: EvalSet, settings: Settings, index_dir: Path, embed
 
 
 def evaluate(retriever: Retriever, questions: Sequence[Question], mode: str = "hybrid",
-             answers: bool = True) -> Report:
+             answers: bool = True, min_confidence: float | None = None) -> Report:
     """Search every question and compute the retrieval (and, when available, answer) metrics."""
     report = Report("")
     ranks: list[int | None] = []
@@ -264,11 +264,12 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], mode: str = "h
         "median_query_ms": statistics.median(times) if times else 0.0,
     }
     if answers:
-        _answer_metrics(retriever, questions, report)
+        _answer_metrics(retriever, questions, report, min_confidence)
     return report
 
 
-def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report: Report) -> None:
+def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report: Report,
+                    min_confidence: float | None = None) -> None:
     try:
         from rag.answering import answer_hits, ask
     except ImportError:
@@ -277,7 +278,8 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
     correct = abstained_ok = false_abstain = n_answerable = n_unanswerable = 0
     rows = {row["id"]: row for row in report.details}
     for q in questions:
-        result = ask(retriever, q.text, 5)
+        result = ask(retriever, q.text, 5, min_confidence=min_confidence)
+        report.metrics["min_confidence"] = result.min_confidence
         a = result.answer if result.answerable else None
         row = rows.get(q.qid)
         if row is None:  # unanswerable questions have no retrieval row
@@ -319,7 +321,7 @@ def run_set(evalset: EvalSet, settings: Settings, *, index_dir: Path | None = No
         questions = subsample(evalset.questions, limit)
         if progress:
             progress(f"{evalset.name}: evaluating {len(questions)} questions")
-        report = evaluate(retriever, questions, mode, answers)
+        report = evaluate(retriever, questions, mode, answers, settings.min_confidence)
     report.name = evalset.name
     report.metrics["build_seconds"] = seconds
     if seconds is None:
@@ -332,7 +334,8 @@ def format_report(report: Report) -> str:
     m = report.metrics
     lines = [f"{report.name}: {m['questions']} answerable questions, {m['chunks']} passages"]
     order = ["hit@1", "hit@5", f"mrr@{MRR_DEPTH}", "evidence@1", "mean_passage_chars", "mean_returned_chars",
-             "build_seconds", "median_query_ms", "answer_accuracy", "false_abstention", "abstention_unanswerable"]
+             "build_seconds", "median_query_ms", "answer_accuracy", "false_abstention", "abstention_unanswerable",
+             "min_confidence"]
     for key in order:
         if key in m and m[key] is not None:
             value = m[key]

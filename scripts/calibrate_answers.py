@@ -4,8 +4,8 @@
     .venv/bin/python scripts/calibrate_answers.py --squad ../shared/eval/squad \
         --lyushkov ../shared/eval/lyushkov_qa.jsonl --corpus corpus --work /tmp/rag-calib
 
-``--current --thresholds 0.05 0.1 0.185 0.3`` reports the shipped models at several ``min_confidence``
-values instead (docs/answers.md, "Choosing min_confidence").
+``--current --thresholds 0.05 0.1 0.185 0.3`` also reports the shipped models at several ``min_confidence``
+values (docs/answers.md, "Choosing min_confidence").
 
 Fits on fold A of the SQuAD worlds (scripts/_devdata.py), validates on fold B, then reports the
 Lyushkov development questions (never used for fitting). Prints the constants to paste into
@@ -145,6 +145,8 @@ def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder, ra
         text = retriever.index.documents[s.doc_id].text if s else ""
         ok = bool(row["answerable"] and s and answer_hits(s.start, s.end, text, row["evidence_start"],
                                                          row["evidence_end"], row["answer"]))
+        if best < 0:  # no candidate sentence at all: never an answer, whatever the threshold
+            confidence = -1.0
         out.append((bool(row["answerable"]), ok, confidence))
         flag = ("ok " if ok else "BAD") if row["answerable"] else "UNA"
         print(f"{flag} {'answer ' if confidence >= tau else 'abstain'} {confidence:.2f} {row['question']}"
@@ -229,6 +231,8 @@ def main() -> int:
     print(f"ABSTAIN_BELOW = {tau:.3f}")
     report("fit (fold A)", items_a, ranker, conf, tau)
     report("validation (fold B)", items_b, ranker, conf, tau)
+    if len({path.stem for path in args.lyushkov}) < len(args.lyushkov):
+        ap.error("--lyushkov files are reported by name: give files with different names")
     files = {path.stem: lyushkov(path, args.corpus, args.work, embedder, ranker, conf, tau, args.with_evidence)
              for path in args.lyushkov}
     if args.thresholds:

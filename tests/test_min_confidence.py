@@ -141,3 +141,30 @@ def test_api_refuses_a_bad_threshold(api_settings: Settings, raw: str) -> None:
                                headers={"content-type": "application/json"})
         error = assert_error(response, 422, "invalid_request")
         assert "min_confidence" in json.dumps(error["details"])
+
+
+def test_cli_says_what_it_withheld(built_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(built_settings.corpus_dir))
+    assert main(["ask", "When was Ada born?", "--index", str(built_settings.index_dir), "--min-confidence", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Not in the corpus") and "confidence 1 or more" in out and "--min-confidence" in out
+
+
+def test_rag_eval_measures_answers_at_the_configured_threshold(tmp_path: Path, corpus_dir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_evaluation import _lyushkov_file
+
+    questions = _lyushkov_file(tmp_path / "qa.jsonl", (corpus_dir / "ada_lovelace.txt").read_text(encoding="utf-8"))
+    args = ["eval", str(questions), "--json", "--embedder", "fake", "--corpus", str(corpus_dir)]
+    reports = {}
+    for threshold in ("0", "1"):
+        monkeypatch.setenv("RAG_MIN_CONFIDENCE", threshold)
+        assert main(args) == 0
+        reports[threshold] = json.loads(capsys.readouterr().out)["sets"][0]
+    assert reports["0"]["min_confidence"] == 0.0 and reports["1"]["min_confidence"] == 1.0
+    assert reports["0"]["false_abstention"] == 0.0 and reports["0"]["abstention_unanswerable"] == 0.0
+    assert reports["1"]["answer_accuracy"] <= reports["0"]["answer_accuracy"]
+    assert reports["1"]["abstention_unanswerable"] >= reports["0"]["abstention_unanswerable"]
