@@ -36,6 +36,12 @@ _WORD_CHAR = re.compile(r"[\w.]")
 _WORD_WINDOW = 32  # longer than any abbreviation
 
 
+# Bump when the same text and settings are cut into different sentences, sections or chunks: it is part
+# of every index's build configuration, so an existing index is rebuilt (not reused) after the change.
+# 2: headings on CRLF lines and after a byte order mark are headings (they were glued to the next sentence).
+CHUNKER_VERSION = 2
+
+
 @dataclass(frozen=True)
 class ChunkerConfig:
     target_chars: int = 700

@@ -89,10 +89,13 @@ def _fsync_dir(path: Path) -> None:
 
 def build_config(embedder: Embedder, chunker: ChunkerConfig) -> dict[str, Any]:
     """Everything besides the documents that determines the index contents."""
+    from rag import chunking  # read at call time: the version is the chunking code's, not this module's copy
+
     return {
         "format_version": FORMAT_VERSION,
         "model": {"id": embedder.model_id, "dim": embedder.dim, "normalized": True, "metric": "inner_product"},
-        "chunker": {"target_chars": chunker.target_chars, "overlap_sentences": chunker.overlap},
+        "chunker": {"version": chunking.CHUNKER_VERSION, "target_chars": chunker.target_chars,
+                    "overlap_sentences": chunker.overlap},
         "embedding": {"template": EMBED_TEMPLATE, "chunk_vectors": CHUNK_VECTORS},
         "lexical": {"library": "bm25s", "tokenizer": TOKENIZER_ID},
     }

@@ -143,3 +143,18 @@ def test_corrupted_current_generation_falls_back_to_last_good(tmp_path: Path, co
     (first / "chunks.jsonl").write_text("")
     with pytest.raises(IndexError_):
         load_index(settings.index_dir, FakeEmbedder(), fallback=True)
+
+
+def test_a_new_chunker_version_rebuilds_instead_of_reusing(built_settings: Settings,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import chunking
+
+    manifest = read_manifest(built_settings.index_dir)
+    assert manifest is not None and manifest["chunker"]["version"] == chunking.CHUNKER_VERSION
+    assert not build(built_settings).built  # unchanged corpus and code: nothing to do
+    before = current_generation(built_settings.index_dir)
+    monkeypatch.setattr(chunking, "CHUNKER_VERSION", chunking.CHUNKER_VERSION + 1)
+    assert build(built_settings).built  # same corpus, same settings, new chunking code
+    after = read_manifest(built_settings.index_dir)
+    assert after is not None and after["chunker"]["version"] == chunking.CHUNKER_VERSION
+    assert after["fingerprint"] != manifest["fingerprint"] and current_generation(built_settings.index_dir) != before
