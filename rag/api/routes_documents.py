@@ -50,12 +50,24 @@ def _document(retriever: Retriever, doc_id: str) -> Document:
     return doc
 
 
+PAGE, MAX_PAGE = 100, 1000  # documents per page of GET /v1/documents: default and largest
+
+
 @router.get("", response_model=DocumentList)
-async def list_documents(state: StateDep, retriever: RetrieverDep) -> Any:
-    """Every document in the index, without its text."""
+async def list_documents(
+    state: StateDep, retriever: RetrieverDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"documents per page (1 to {MAX_PAGE})")] = PAGE,
+    offset: Annotated[int, Query(ge=0, description="documents to skip, in doc_id order")] = 0,
+) -> Any:
+    """The index's documents without their text, in doc_id order, a page at a time (`next_offset`)."""
     index = retriever.index
-    return {"documents": [_summary(d, len(index.doc_chunks.get(d.doc_id, ())), state.settings.corpus_dir)
-                          for _, d in sorted(index.documents.items())]}
+    ids = sorted(index.documents)
+    page = ids[offset:offset + limit]
+    more = offset + limit < len(ids)
+    return {"documents": [_summary(index.documents[i], len(index.doc_chunks.get(i, ())), state.settings.corpus_dir)
+                          for i in page],
+            "total": len(ids), "offset": offset, "limit": limit, "next_offset": offset + limit if more else None,
+            "index_version": index.version}
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail, responses=errors(404))

@@ -294,6 +294,11 @@ class DocumentSummary(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentSummary]
+    total: int = Field(description="documents in the index")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="the offset of the next page, or null on the last page")
+    index_version: str = Field(description="the generation listed; if it changes between pages, the list changed")
 
 
 class DocumentDetail(DocumentSummary):

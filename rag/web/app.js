@@ -209,8 +209,11 @@ async function renderHome() {
       el("h2", {}, "Ask the corpus"),
       el("p", {}, "Answers quote the source exactly. Click a citation to read it in its document, "
         + "copy a ready-to-paste reference, or share the page address to reopen the same view."),
-      el("h3", {}, `${data.documents.length} document${data.documents.length === 1 ? "" : "s"}`),
-      el("ul", { class: "doclist" }, items)));
+      el("h3", {}, `${data.total} document${data.total === 1 ? "" : "s"}`),
+      el("ul", { class: "doclist" }, items),
+      ...(data.next_offset !== null
+        ? [el("p", { class: "muted" }, `The first ${data.documents.length} by id; ask a question to search them all.`)]
+        : [])));
   } catch (error) {
     results.replaceChildren(el("p", { class: "warning", role: "alert" }, error.message));
   }
