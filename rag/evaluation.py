@@ -250,7 +250,7 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], mode: str = "h
         evidence.append(ev)
         lengths.extend(p.end - p.start for p in result.passages[:5])
         top = result.passages[0] if result.passages else None
-        report.details.append({"id": q.qid, "question": q.text, "rank": rank, "evidence@1": ev,
+        report.details.append({"id": q.qid, "question": q.text, "answerable": True, "rank": rank, "evidence@1": ev,
                                "top": top.text if top else None,
                                "top_highlight": top.highlights[0].text if top and top.highlights else None})
     chunks = retriever.index.chunks

@@ -163,6 +163,7 @@ def test_rag_eval_details_carry_each_answer(tmp_path: Path, corpus_dir: Path,
     rows = {r["id"]: r for r in map(json.loads, details.read_text(encoding="utf-8").splitlines())}
     assert set(rows) == {"1", "2"}  # the unanswerable question has a row too
     assert rows["2"]["answerable"] is False and "answer_correct" not in rows["2"]
+    assert rows["1"]["answerable"] is True and "rank" in rows["1"]
     for row in rows.values():
         answer = row["answer"]
         assert row["abstained"] == (answer is None)
