@@ -19,6 +19,26 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:
                      r"(?:\s*(?:-|–|—|to)\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\b)?"
                      r"(?:\s+(thousand|million|billion|trillion)\b)?", re.I)
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# Cardinals written as words ("eleven-year-old", "twenty-one", "three hundred"). "one" alone is left out:
+# it is a pronoun at least as often as a number ("one of the earliest", "the one who").
+_UNITS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_UNIT_OR_ONE = "|".join(["one", *_UNITS])
+_WORD_NUMBER = re.compile(
+    r"\b(?:(" + "|".join(_TENS) + r")(?:[-\s](" + _UNIT_OR_ONE + r"))?|(" + "|".join([*_TEENS, *_UNITS]) + r"))"
+    r"(?:[-\s](hundred|thousand|million|billion))?\b", re.I)
+
+
+_NEXT_WORD = re.compile(r"[-\s]+([A-Za-z]+)")
+
+
+def _word_value(m: re.Match[str]) -> float:
+    tens, unit, small, scale = (g.lower() if g else None for g in m.groups())
+    value = _TENS[tens] + ({"one": 1, **_UNITS}[unit] if unit else 0) if tens else {**_TEENS, **_UNITS}[small or ""]
+    return value * ({"hundred": 1e2, **_SCALE}[scale] if scale else 1.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ class NumberValue:
     text: str
     low: float
     high: float
+    unit: str | None = None  # for a number written as a word: the word after it ("eleven-year-old" → "year")
 
     def compatible(self, other: NumberValue) -> bool:
         return self.low <= other.high and other.low <= self.high
@@ -99,6 +120,11 @@ def extract(text: str) -> Values:
         low = float(m.group(1).replace(",", "")) * scale
         high = float(m.group(2).replace(",", "")) * scale if m.group(2) else low
         numbers.append((m.start(), NumberValue(m.group(0), min(low, high), max(low, high))))
+    for m in _WORD_NUMBER.finditer(text):
+        value = _word_value(m)
+        after = _NEXT_WORD.match(text, m.end())
+        unit = after.group(1).lower().removesuffix("s") if after else ""
+        numbers.append((m.start(), NumberValue(m.group(0), value, value, unit)))
     return Values(tuple(v for _, v in sorted(dates, key=lambda x: x[0])),
                   tuple(v for _, v in sorted(numbers, key=lambda x: x[0])))
 
@@ -137,13 +163,26 @@ def compare(claim: str, source: str) -> Comparison:
     for cn in c.numbers:
         if any(cn.compatible(sn) for sn in s.numbers):
             continue
-        if not s.numbers:
-            unattested.append(cn.text)
+        # A number word ("two teams", "nine-year-old") is checked only against source numbers counting the
+        # same thing ("eleven-year-old"): words like "two" often restate what the source says otherwise
+        # ("both teams"), so a mismatch elsewhere is no evidence either way.
+        pool = [sn for sn in s.numbers if sn.unit == cn.unit or sn.unit is None and
+                _unit_after(source, sn.text) == cn.unit] if cn.unit is not None else list(s.numbers)
+        if not pool:
+            if cn.unit is None:
+                unattested.append(cn.text)
             continue
         mid = (cn.low + cn.high) / 2
-        sn = min(s.numbers, key=lambda v: abs(math.log1p(abs(mid)) - math.log1p(abs((v.low + v.high) / 2))))
+        sn = min(pool, key=lambda v: abs(math.log1p(abs(mid)) - math.log1p(abs((v.low + v.high) / 2))))
         conflicts.append((cn.text, sn.text))
     return Comparison(tuple(dict.fromkeys(conflicts)), tuple(dict.fromkeys(unattested)))
+
+
+def _unit_after(text: str, number: str) -> str | None:
+    """The word after the first occurrence of ``number`` in ``text`` ("11 children" → "children")."""
+    at = text.find(number)
+    after = _NEXT_WORD.match(text, at + len(number)) if at >= 0 else None
+    return after.group(1).lower().removesuffix("s") if after else None
 
 
 def restates(item: str, sentence: str) -> bool:

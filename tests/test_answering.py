@@ -292,3 +292,17 @@ def test_lyushkov_development_targets(lyushkov: Retriever, shared_eval) -> None:
     assert hits / len(answerable) >= 0.75
     assert answered_unanswerable <= 1
     assert abstained / len(answerable) <= 0.10
+
+
+def test_numbers_written_as_words() -> None:
+    values = extract("his eleven-year-old daughter, twenty-one men, three hundred horses and one of the guards")
+    assert [(n.text, n.low) for n in values.numbers] == [("eleven", 11), ("twenty-one", 21), ("three hundred", 300)]
+    daughter = "he arranged for his wife to leave with his eleven-year-old daughter"
+    assert compare("He fled with his nine-year-old daughter", daughter).conflicts == (("nine", "eleven"),)
+    assert compare("He fled with his eleven-year-old daughter", daughter).conflicts == ()
+    assert compare("He had 11 children", "he had eleven children") == compare("He had eleven children",
+                                                                            "he had 11 children")
+    assert compare("He had nine children", "he had 11 children").conflicts == (("nine", "11"),)
+    assert compare("He commanded 3 divisions", "he commanded two divisions").conflicts == (("3", "two"),)
+    # a number word counting something else is no evidence either way ("the two teams" for "both teams")
+    assert compare("The two teams played Super Bowl 50", "Super Bowl 50 was played by both teams") == compare("", "")
