@@ -210,6 +210,18 @@ def test_off_topic_question_abstains(page: Any, server: str) -> None:
     assert page.text_content(".abstain h2") == "Not in the corpus"
     assert page.locator(".answer").count() == 0
     assert "not evidence" in page.text_content(".list-title")
+    threshold = api(server, "/v1/ask", {"question": OFF_TOPIC})["min_confidence"]
+    assert f"{round(threshold * 100, 1):g}% or more" in page.text_content(".abstain p")
+    # the sentence it would have answered with, on request, marked as below the threshold
+    closest = api(server, "/v1/ask", {"question": OFF_TOPIC, "min_confidence": 0})["answer"]
+    page.click("button.closest")
+    page.wait_for_selector("div.closest, .abstain .muted")
+    if closest is None:
+        assert "comes close" in page.text_content(".abstain .muted")
+    else:
+        assert page.text_content("div.closest mark") == closest["text"]
+        assert f"confidence {round(closest['confidence'] * 100)}%" in page.text_content("div.closest .warning")
+        assert page.locator(".answer").count() == 0  # still not presented as an answer
 
 
 # -- offsets are code points; the page indexes UTF-16 ------------------------------------------------------------

@@ -160,12 +160,36 @@ function renderAsk(data) {
       el("footer", {}, copyButton(fromCitation(a.citation, a.text)))));
     parts.push(...passageList("Evidence", data.passages));
   } else {
-    parts.push(el("section", { class: "card abstain", "aria-labelledby": "answer-title" },
+    const threshold = +(data.min_confidence * 100).toFixed(1);  // 18.5, not a rounded 19
+    const closest = el("button", { type: "button", class: "closest" }, "Show the closest sentence anyway");
+    const card = el("section", { class: "card abstain", "aria-labelledby": "answer-title" },
       el("h2", { id: "answer-title" }, "Not in the corpus"),
-      el("p", {}, "No passage supports an answer to this question, so none is given.")));
+      el("p", {}, `No sentence answers this question with a confidence of ${threshold}% or more, so none is given.`),
+      el("footer", {}, closest));
+    closest.addEventListener("click", () => showClosest(data.question, card, closest));
+    parts.push(card);
     parts.push(...passageList("Nearest passages (not evidence of an answer)", data.passages, "weak"));
   }
   return parts;
+}
+
+/** The sentence the service would have answered with, clearly marked as below its threshold. */
+async function showClosest(question, card, button) {
+  button.disabled = true;
+  try {
+    const data = await api("/v1/ask", { question, min_confidence: 0 });
+    const a = data.answer;
+    button.replaceWith(a
+      ? el("div", { class: "closest" },
+        el("p", { class: "warning" }, `Closest sentence, confidence ${Math.round(a.confidence * 100)}%: `
+          + "not an answer the corpus clearly supports. Read it in its passage before using it."),
+        el("blockquote", {}, spanLink("hl", a, el("mark", {}, a.text))),
+        el("p", { class: "meta" }, spanLink("cite", a.citation, a.citation.label)))
+      : el("p", { class: "muted" }, "No sentence of the corpus comes close."));
+  } catch (error) {
+    button.replaceWith(el("p", { class: "warning", role: "alert" }, error.message));
+  }
+  card.focus?.();
 }
 
 function matchCard(m) {
