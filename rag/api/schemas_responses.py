@@ -1,0 +1,216 @@
+"""Pydantic response models of the HTTP API, with their OpenAPI examples."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.api.schemas_fields import Mode
+
+_SECTION = ["Disappearance and death"]
+_TAKEOKA = ("However in 1979, Yutaka Takeoka, who was a young intelligence officer and Lyushkov's handler at the end "
+            "of the war, admitted publicly that he executed Lyushkov on the evening of 19 August 1945.")
+_CITATION_EXAMPLE = {"doc_id": "genrikh_lyushkov", "title": "Genrikh Lyushkov", "section": _SECTION,
+                     "start": 8838, "end": 9463, "label": "Genrikh Lyushkov § Disappearance and death", "url": None}
+_PASSAGE_EXAMPLE = {
+    "rank": 1, "score": 0.775977, "chunk_id": "8e29dc0ef0476e38f02a", "doc_id": "genrikh_lyushkov",
+    "title": "Genrikh Lyushkov", "section": _SECTION, "start": 8838, "end": 9463,
+    "text": "Some theories held that he was captured by the Red Army or that he was killed on the orders of a Japanese "
+            f"Special Intelligence officer. {_TAKEOKA} With Soviet forces approaching, Takeoka was initially content "
+            "with letting Lyushkov try to make an escape but his superior, General Genzo Yanagita, told him that this "
+            "was unacceptable because Lyushkov could give away Japanese military secrets to the Soviet Union when he "
+            "was inevitably captured.",
+    "highlights": [{"start": 8974, "end": 9167, "text": _TAKEOKA, "score": 0.539827}],
+    "citation": _CITATION_EXAMPLE,
+}
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+# -- shared pieces -------------------------------------------------------------------------------
+class Citation(BaseModel):
+    model_config = _examples(_CITATION_EXAMPLE)
+
+    doc_id: str
+    title: str
+    section: list[str]
+    start: int
+    end: int
+    label: str = Field(description="human-readable reference, e.g. 'Genrikh Lyushkov § Defection'")
+    url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="the document's custom fields")
+
+
+class Highlight(BaseModel):
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class Passage(BaseModel):
+    model_config = _examples(_PASSAGE_EXAMPLE)
+
+    rank: int
+    score: float
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: list[str]
+    start: int = Field(description="code-point offset into the document text")
+    end: int
+    text: str = Field(description="exactly document.text[start:end]")
+    highlights: list[Highlight]
+    citation: Citation
+    url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="the document's custom fields")
+
+
+class SearchResponse(BaseModel):
+    model_config = _examples({"query": "Who killed Lyushkov?", "mode": "hybrid", "index_version": "000002-7787406d64",
+                              "took_ms": 12.4, "results": [_PASSAGE_EXAMPLE]})
+
+    query: str
+    mode: Mode
+    index_version: str
+    took_ms: float
+    results: list[Passage]
+
+
+# -- answers -------------------------------------------------------------------------------------
+class Answer(BaseModel):
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    confidence: float
+    citation: Citation
+
+
+class AskResponse(BaseModel):
+    question: str
+    answerable: bool
+    answer: Answer | None
+    passages: list[Passage]
+    index_version: str
+    took_ms: float
+    min_confidence: float = Field(description="the threshold the answer was held to: below it, answerable is false")
+
+
+class Conflict(BaseModel):
+    claim: str
+    source: str
+
+
+class Match(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    match: Literal["exact", "normalized", "paraphrase"]
+    conflicts: list[Conflict]
+    citation: Citation
+
+
+class LocateResponse(BaseModel):
+    claim: str
+    supported: bool
+    matches: list[Match]
+    index_version: str
+    took_ms: float
+
+
+class ContextCitation(BaseModel):
+    n: int
+    doc_id: str
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+class ContextResponse(BaseModel):
+    question: str
+    context: str
+    citations: list[ContextCitation]
+    index_version: str
+    took_ms: float
+
+
+# -- documents -----------------------------------------------------------------------------------
+class SectionInfo(BaseModel):
+    title: str
+    path: list[str]
+    start: int
+    end: int
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    source: str = Field(description="the file it was read from, relative to the corpus folder")
+    url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    sha256: str
+    chars: int
+    chunks: int
+    sections: list[SectionInfo]
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+    total: int = Field(description="documents in the index")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="the offset of the next page, or null on the last page")
+    index_version: str = Field(description="the generation listed; if it changes between pages, the list changed")
+
+
+class DocumentDetail(DocumentSummary):
+    text: str
+
+
+class Span(BaseModel):
+    model_config = _examples({"doc_id": "genrikh_lyushkov", "start": 8974, "end": 9006,
+                              "text": "However in 1979, Yutaka Takeoka,", "section": _SECTION,
+                              "label": "Genrikh Lyushkov § Disappearance and death"})
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    section: list[str]
+    label: str
+
+
+# -- operations ----------------------------------------------------------------------------------
+class Health(BaseModel):
+    status: Literal["ok"]
+    uptime_s: float
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    index_version: str
+    model: str
+    documents: int
+    chunks: int
+    sentences: int
+    load_seconds: float
+    warning: str | None = Field(None, description="set when an older generation is served (the newest was refused)")
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    model_config = _examples({"error": {"code": "not_found", "message": "unknown document 'x'", "details": None}})
+
+    error: ErrorInfo
