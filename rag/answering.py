@@ -121,7 +121,7 @@ def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float |
     passages = tuple(retriever.passage(ev.query, int(c), rank, float(s), ev.sent_lex)
                      for rank, (c, s) in enumerate(zip(ev.chunk_ids[:k], ev.chunk_scores[:k], strict=True), start=1))
     answer = None
-    if ev.best >= 0 and ev.confidence >= threshold:
+    if ev.best >= 0 and round(ev.confidence, 4) >= threshold:  # as reported, so callers can re-check it
         answer = make_answer(retriever, ev.sentence_ids[ev.best], ev.confidence)
     return AskResult(question, answer is not None, answer, passages, retriever.index.version,
                      round((time.perf_counter() - t0) * 1000.0, 3), threshold)
