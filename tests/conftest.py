@@ -105,6 +105,18 @@ def built_settings(fake_settings: Settings) -> Settings:
     return fake_settings
 
 
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - rag.retrieval.Retriever
+    """A fake-embedder index of ``write_corpus``'s documents (300-character chunks), built once per test module."""
+    from rag.service import Engine, build
+
+    root = tmp_path_factory.mktemp("retriever")
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(root / "corpus"), index_dir=root / "index",
+                        chunk_chars=300)
+    build(settings)
+    return Engine(settings).retriever
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole session (slow tests only)."""

@@ -18,19 +18,7 @@ from rag.documents import to_dict
 from rag.errors import InvalidRequestError
 from rag.numbers import compare, extract
 from rag.retrieval import Retriever
-from rag.service import Engine
-from tests.conftest import WIKI_DOC, write_corpus
-
-
-@pytest.fixture(scope="module")
-def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    from rag.service import build
-
-    root = tmp_path_factory.mktemp("answering")
-    settings = Settings(embedder="fake", corpus_dir=write_corpus(root / "corpus"), index_dir=root / "index",
-                        chunk_chars=300)
-    build(settings)
-    return Engine(settings).retriever
+from tests.conftest import WIKI_DOC
 
 
 def _source(retriever: Retriever, doc_id: str) -> str:

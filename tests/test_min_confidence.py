@@ -16,22 +16,12 @@ from rag.cli import main
 from rag.config import Settings, load_settings
 from rag.errors import ConfigError, InvalidRequestError
 from rag.retrieval import Retriever
-from rag.service import Engine, build
-from tests.conftest import write_corpus
+from rag.service import build
 from tests.test_api import assert_error, settings_for, wait_loaded
 
 QUESTIONS = ["When was Ada born?", "Who was Ada's father?", "How long is black tea steeped?",
              "What did she translate in 1843?", "Where was Ada buried?", "What is the capital of Peru?",
              "Which rocket reached orbit first?"]
-
-
-@pytest.fixture(scope="module")
-def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    root = tmp_path_factory.mktemp("threshold")
-    settings = Settings(embedder="fake", corpus_dir=write_corpus(root / "corpus"), index_dir=root / "index",
-                        chunk_chars=300)
-    build(settings)
-    return Engine(settings).retriever
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
