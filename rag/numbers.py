@@ -26,19 +26,24 @@ _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
           "seventeen": 17, "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90}
-_UNIT_OR_ONE = "|".join(["one", *_UNITS])
+_WORD_VALUES = {"one": 1, **_UNITS, **_TEENS}  # "one" only after a ten ("twenty-one")
+_WORD_SCALE = {"hundred": 1e2, **_SCALE}
 _WORD_NUMBER = re.compile(
-    r"\b(?:(" + "|".join(_TENS) + r")(?:[-\s](" + _UNIT_OR_ONE + r"))?|(" + "|".join([*_TEENS, *_UNITS]) + r"))"
-    r"(?:[-\s](hundred|thousand|million|billion))?\b", re.I)
-
-
+    r"\b(?:(" + "|".join(_TENS) + r")(?:[-\s](" + "|".join(["one", *_UNITS]) + r"))?|("
+    + "|".join([*_TEENS, *_UNITS]) + r"))(?:[-\s](hundred|thousand|million|billion))?\b", re.I)
 _NEXT_WORD = re.compile(r"[-\s]+([A-Za-z]+)")
 
 
 def _word_value(m: re.Match[str]) -> float:
     tens, unit, small, scale = (g.lower() if g else None for g in m.groups())
-    value = _TENS[tens] + ({"one": 1, **_UNITS}[unit] if unit else 0) if tens else {**_TEENS, **_UNITS}[small or ""]
-    return value * ({"hundred": 1e2, **_SCALE}[scale] if scale else 1.0)
+    value = _TENS[tens] + (_WORD_VALUES[unit] if unit else 0) if tens else _WORD_VALUES[small or ""]
+    return value * (_WORD_SCALE[scale] if scale else 1.0)
+
+
+def _word_after(text: str, end: int) -> str | None:
+    """The word after position ``end`` of ``text``, lower-cased and singular ("-year-old" → "year")."""
+    after = _NEXT_WORD.match(text, end)
+    return after.group(1).lower().removesuffix("s") if after else None
 
 
 @dataclass(frozen=True)
@@ -122,9 +127,7 @@ def extract(text: str) -> Values:
         numbers.append((m.start(), NumberValue(m.group(0), min(low, high), max(low, high))))
     for m in _WORD_NUMBER.finditer(text):
         value = _word_value(m)
-        after = _NEXT_WORD.match(text, m.end())
-        unit = after.group(1).lower().removesuffix("s") if after else ""
-        numbers.append((m.start(), NumberValue(m.group(0), value, value, unit)))
+        numbers.append((m.start(), NumberValue(m.group(0), value, value, _word_after(text, m.end()) or "")))
     return Values(tuple(v for _, v in sorted(dates, key=lambda x: x[0])),
                   tuple(v for _, v in sorted(numbers, key=lambda x: x[0])))
 
@@ -181,8 +184,7 @@ def compare(claim: str, source: str) -> Comparison:
 def _unit_after(text: str, number: str) -> str | None:
     """The word after the first occurrence of ``number`` in ``text`` ("11 children" → "children")."""
     at = text.find(number)
-    after = _NEXT_WORD.match(text, at + len(number)) if at >= 0 else None
-    return after.group(1).lower().removesuffix("s") if after else None
+    return _word_after(text, at + len(number)) if at >= 0 else None
 
 
 def restates(item: str, sentence: str) -> bool:
