@@ -92,6 +92,15 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[tuple[str,
     return rows
 
 
+def decision_rates(p: np.ndarray, y: np.ndarray, kinds: np.ndarray, tau: float) -> dict[str, float]:
+    """Answer accuracy and false abstention (answerable), abstention on silent and off-topic, at ``tau``."""
+    ans, answered = kinds == "answerable", p >= tau
+    return {"accuracy_answerable": float((y * answered)[ans].mean()),
+            "false_abstention": float((~answered[ans]).mean()),
+            "abstention_silent": float((~answered[kinds == "silent"]).mean()),
+            "abstention_offtopic": float((~answered[kinds == "offtopic"]).mean())}
+
+
 def report(name: str, items: list[Item], ranker: cal.Logistic, conf: cal.Logistic, tau: float) -> dict:
     x, y = confidence_rows(items, ranker)
     p = conf.proba(x)
@@ -99,15 +108,16 @@ def report(name: str, items: list[Item], ranker: cal.Logistic, conf: cal.Logisti
     ans = kinds == "answerable"
     answered = p >= tau
     eps = 1e-9
+    rates = decision_rates(p, y, kinds, tau)
     out = {
         "set": name,
         "questions": {k: int((kinds == k).sum()) for k in ("answerable", "silent", "offtopic")},
         "top1_contains_answer": float(y[ans].mean()),
-        "accuracy_answerable": float((y * answered)[ans].mean()),
+        "accuracy_answerable": rates["accuracy_answerable"],
         "precision_when_answered": float(y[answered & ans].sum() / max(1, answered.sum())),
-        "false_abstention": float((~answered[ans]).mean()),
-        "abstention_silent": float((~answered[kinds == "silent"]).mean()),
-        "abstention_offtopic": float((~answered[kinds == "offtopic"]).mean()),
+        "false_abstention": rates["false_abstention"],
+        "abstention_silent": rates["abstention_silent"],
+        "abstention_offtopic": rates["abstention_offtopic"],
         "log_loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
         "brier": float(np.mean((p - y) ** 2)),
         "reliability": reliability(p, y),
@@ -126,16 +136,20 @@ def choose_threshold(items: list[Item], ranker: cal.Logistic, conf: cal.Logistic
     return float(np.quantile(p[y == 1], withhold))
 
 
-def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder, ranker: cal.Logistic,
-             conf: cal.Logistic, tau: float, with_evidence: bool = False) -> list[tuple[bool, bool, float]]:
-    """Answer a Lyushkov-style file over ``corpus``; per question (answerable, right sentence, confidence)."""
+def corpus_retriever(corpus: Path, work: Path, embedder: CachingEmbedder) -> Retriever:
+    """The project corpus indexed into ``work``, for the Lyushkov-style question files."""
     build_index(load_corpus(corpus)[0], work / "lyushkov", embedder, ChunkerConfig())
-    retriever = Retriever(load_index(work / "lyushkov", embedder), embedder)
+    return Retriever(load_index(work / "lyushkov", embedder), embedder)
+
+
+def lyushkov(path: Path, retriever: Retriever, ranker: cal.Logistic, conf: cal.Logistic, tau: float,
+             with_evidence: bool = False) -> list[tuple[bool, bool, float]]:
+    """Answer a Lyushkov-style file; per question (answerable, right sentence, confidence)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     out = []
     for row in rows:
         ev = gather_evidence(retriever, row["question"])
-        best, confidence = -1, 0.0
+        best, confidence = -1, -1.0  # no candidate sentence at all: never an answer, whatever the threshold
         if ev.sentence_ids:  # the same decision as rag.answering, with the ranker and model being validated
             feats = features_of(retriever, ev, with_evidence)
             logits = ranker.logit(feats)
@@ -145,13 +159,10 @@ def lyushkov(path: Path, corpus: Path, work: Path, embedder: CachingEmbedder, ra
         text = retriever.index.documents[s.doc_id].text if s else ""
         ok = bool(row["answerable"] and s and answer_hits(s.start, s.end, text, row["evidence_start"],
                                                          row["evidence_end"], row["answer"]))
-        if best < 0:  # no candidate sentence at all: never an answer, whatever the threshold
-            confidence = -1.0
         out.append((bool(row["answerable"]), ok, confidence))
         flag = ("ok " if ok else "BAD") if row["answerable"] else "UNA"
         print(f"{flag} {'answer ' if confidence >= tau else 'abstain'} {confidence:.2f} {row['question']}"
               f"  -> {s.text[:90] if s else None}")
-    embedder.save()
     print(f"{path.stem}: {lyushkov_summary(out, tau)}")
     return out
 
@@ -175,15 +186,11 @@ def threshold_table(taus: list[float], items_b: list[Item], ranker: cal.Logistic
     x, y = confidence_rows(items_b, ranker)
     p = conf.proba(x)
     kinds = np.array([it.kind for it in items_b])
-    ans = kinds == "answerable"
     print("| min_confidence | fold B: accuracy / false abstention / abstention silent / off-topic | "
           + " | ".join(f"{name}: right / wrongly held / held of unanswerable" for name in files) + " |")
     print("|---|---|" + "---|" * len(files))
     for tau in taus:
-        answered = p >= tau
-        rates = [(y * answered)[ans].mean(), (~answered[ans]).mean(), (~answered[kinds == "silent"]).mean(),
-                 (~answered[kinds == "offtopic"]).mean()]
-        cells = [" / ".join(f"{float(r):.3f}" for r in rates)]
+        cells = [" / ".join(f"{r:.3f}" for r in decision_rates(p, y, kinds, tau).values())]
         cells += [lyushkov_summary(r, tau, compact=True) for r in files.values()]
         print(f"| {tau:g} | " + " | ".join(cells) + " |")
 
@@ -233,8 +240,11 @@ def main() -> int:
     report("validation (fold B)", items_b, ranker, conf, tau)
     if len({path.stem for path in args.lyushkov}) < len(args.lyushkov):
         ap.error("--lyushkov files are reported by name: give files with different names")
-    files = {path.stem: lyushkov(path, args.corpus, args.work, embedder, ranker, conf, tau, args.with_evidence)
-             for path in args.lyushkov}
+    files = {}
+    if args.lyushkov:
+        retriever = corpus_retriever(args.corpus, args.work, embedder)
+        files = {path.stem: lyushkov(path, retriever, ranker, conf, tau, args.with_evidence) for path in args.lyushkov}
+        embedder.save()
     if args.thresholds:
         threshold_table(args.thresholds, items_b, ranker, conf, files)
     return 0
