@@ -161,8 +161,6 @@ def with_metadata(data: Any, documents: Mapping[str, Document]) -> Any:
             doc = documents.get(item["doc_id"]) if isinstance(item.get("doc_id"), str) else None
             if doc is None:
                 continue
-            if "label" in item and "section" in item:  # a citation
-                item["url"], item["metadata"] = doc.url, doc.metadata
-            if "chunk_id" in item:  # a passage
+            if ("label" in item and "section" in item) or "chunk_id" in item:  # a citation or a passage
                 item["url"], item["metadata"] = doc.url, doc.metadata
     return data

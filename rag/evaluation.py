@@ -154,9 +154,9 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
         false_abstain += a is None
         hit = False
         if a is not None and a.doc_id == q.doc_id:
-            golds = [(gs, ge, ans) for (gs, ge) in q.gold for ans in (q.answers or ("",))] if q.rule == "evidence" \
-                else [(gs, ge, retriever.index.documents[q.doc_id].text[gs:ge]) for gs, ge in q.gold]
             doc_text = retriever.index.documents[q.doc_id].text
+            golds = [(gs, ge, ans) for (gs, ge) in q.gold for ans in (q.answers or ("",))] if q.rule == "evidence" \
+                else [(gs, ge, doc_text[gs:ge]) for gs, ge in q.gold]
             hit = any(answer_hits(a.start, a.end, doc_text, gs, ge, ans) for gs, ge, ans in golds)
         row["answer_correct"] = hit
         correct += hit
