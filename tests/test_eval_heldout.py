@@ -76,8 +76,7 @@ def test_questions_are_not_development_questions(path: Path, shared_eval: Path) 
     dev = shared_eval / "lyushkov_qa.jsonl"
     if not dev.is_file():
         pytest.skip(f"{dev} not found")
-    dev_questions = {_key(json.loads(line)["question"])
-                     for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()}
+    dev_questions = {_key(r["question"]) for r in _rows(dev)}
     copies = [r["id"] for r in _rows(path) if _key(r["question"]) in dev_questions]
     assert not copies, f"{path.name}: questions copied from the development file: {copies}"
 
