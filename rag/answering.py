@@ -28,9 +28,10 @@ from rag.calibration import (
 )
 from rag.claims import Conflict, LocateResult, Match, locate
 from rag.context import ContextCitation, ContextResult, build_context
-from rag.documents import Answer, Citation, Passage, citation_label
+from rag.documents import Answer, Citation, Passage, ShortAnswer, citation_label
 from rag.errors import InvalidRequestError
 from rag.retrieval import Query, Retriever, restating_prose
+from rag.short_answers import short_answer
 from rag.store import Index
 
 CANDIDATE_CHUNKS = 8  # sentences of this many best chunks compete for the answer
@@ -122,20 +123,26 @@ def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float |
                      for rank, (c, s) in enumerate(zip(ev.chunk_ids[:k], ev.chunk_scores[:k], strict=True), start=1))
     answer = None
     if ev.best >= 0 and round(ev.confidence, 4) >= threshold:  # as reported, so callers can re-check it
-        answer = make_answer(retriever, ev.sentence_ids[ev.best], ev.confidence)
+        answer = make_answer(retriever, ev.sentence_ids[ev.best], ev.confidence, question)
     return AskResult(question, answer is not None, answer, passages, retriever.index.version,
                      round((time.perf_counter() - t0) * 1000.0, 3), threshold)
 
 
-def make_answer(retriever: Retriever, sentence_id: int, confidence: float) -> Answer:
+def make_answer(retriever: Retriever, sentence_id: int, confidence: float, question: str = "") -> Answer:
+    """The answer citing sentence ``sentence_id``, with its short answer to ``question`` when there is one."""
     index = retriever.index
     sentence = index.sentences[sentence_id]
     doc = index.documents[sentence.doc_id]
     section = index.sentence_section[sentence_id]
     citation = Citation(doc.doc_id, doc.title, section, sentence.start, sentence.end,
                         citation_label(doc.title, section), doc.url)
-    return Answer(doc.text[sentence.start:sentence.end], doc.doc_id, sentence.start, sentence.end,
-                  round(confidence, 4), citation)
+    text = doc.text[sentence.start:sentence.end]
+    span = short_answer(question, text)
+    short = None
+    if span is not None:
+        a, b = sentence.start + span[0], sentence.start + span[1]
+        short = ShortAnswer(doc.text[a:b], a, b)
+    return Answer(text, doc.doc_id, sentence.start, sentence.end, round(confidence, 4), citation, short)
 
 
 def answer_hits(answer_start: int, answer_end: int, text: str, gold_start: int, gold_end: int,

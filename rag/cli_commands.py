@@ -106,6 +106,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
               "(lower it with --min-confidence; `rag search` shows the closest passages).")
     else:
         a = result.answer
+        if a.short is not None:
+            print(f"{a.short.text}  ({a.doc_id} {a.short.start}:{a.short.end})")
         print(a.text)
         print(f"— {a.citation.label} ({a.doc_id} {a.start}:{a.end}), confidence {a.confidence:.2f}")
     return 0

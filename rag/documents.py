@@ -113,6 +113,15 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The date or figure inside an answer sentence that the question asks for (same document)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: a verifiable span of the source with a calibrated confidence."""
 
@@ -122,6 +131,7 @@ class Answer:
     end: int
     confidence: float
     citation: Citation
+    short: ShortAnswer | None = None  # when the question asks for a date or number and the sentence has one
 
 
 def citation_label(title: str, section: tuple[str, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS_HINT", "MRR_DEPTH", "SQUAD_ARTICLES", "SQUAD_QUESTIONS", "EvalSet", "Question", "Report",
     "answer_hit", "build_retriever", "evaluate", "evidence_hit", "first_hit_rank", "format_report",
-    "load_eval_set", "load_lyushkov", "load_squad", "rank_metrics", "run_cli", "run_set", "slug", "span_hits",
+    "load_eval_set", "load_lyushkov", "load_squad", "rank_metrics", "run_cli", "run_set", "short_matches", "slug",
+    "span_hits",
     "subsample", "top_evidence_hits",
 ]
 
@@ -133,7 +135,7 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
     except ImportError:
         report.notes.append("answer metrics skipped: rag.answering is not available")
         return
-    correct = abstained_ok = false_abstain = n_answerable = n_unanswerable = 0
+    correct = abstained_ok = false_abstain = n_answerable = n_unanswerable = short_given = short_right = 0
     rows = {row["id"]: row for row in report.details}
     for q in questions:
         result = ask(retriever, q.text, 5, min_confidence=min_confidence)
@@ -145,7 +147,8 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
             report.details.append(row)
         row["abstained"] = a is None
         row["answer"] = None if a is None else {"doc_id": a.doc_id, "start": a.start, "end": a.end,
-                                                "text": a.text, "confidence": a.confidence}
+                                                "text": a.text, "confidence": a.confidence,
+                                                "short": None if a.short is None else a.short.text}
         if not q.answerable:
             n_unanswerable += 1
             abstained_ok += a is None
@@ -158,12 +161,27 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
             golds = [(gs, ge, ans) for (gs, ge) in q.gold for ans in (q.answers or ("",))] if q.rule == "evidence" \
                 else [(gs, ge, doc_text[gs:ge]) for gs, ge in q.gold]
             hit = any(answer_hits(a.start, a.end, doc_text, gs, ge, ans) for gs, ge, ans in golds)
+            if hit and a.short is not None:
+                short_given += 1
+                short_right += short_matches(a.short.text, [ans for _, _, ans in golds])
         row["answer_correct"] = hit
         correct += hit
     report.metrics["answer_accuracy"] = correct / n_answerable if n_answerable else None
     report.metrics["false_abstention"] = false_abstain / n_answerable if n_answerable else None
     if n_unanswerable:
         report.metrics["abstention_unanswerable"] = abstained_ok / n_unanswerable
+    report.metrics["short_answers"] = short_given
+    report.metrics["short_answer_right"] = short_right / short_given if short_given else None
+
+
+def short_matches(short: str, golds: Sequence[str]) -> bool:
+    """A short answer is right when it equals, contains or lies inside a gold answer (words, case folded)."""
+    words = " ".join(re.findall(r"\w+", short.casefold()))
+    for gold in golds:
+        g = " ".join(re.findall(r"\w+", gold.casefold()))
+        if g and words and (f" {g} " in f" {words} " or f" {words} " in f" {g} "):
+            return True
+    return False
 
 
 def run_set(evalset: EvalSet, settings: Settings, *, index_dir: Path | None = None, mode: str = "hybrid",
@@ -193,7 +211,7 @@ def format_report(report: Report) -> str:
     lines = [f"{report.name}: {m['questions']} answerable questions, {m['chunks']} passages"]
     order = ["hit@1", "hit@5", f"mrr@{MRR_DEPTH}", "evidence@1", "mean_passage_chars", "mean_returned_chars",
              "build_seconds", "median_query_ms", "answer_accuracy", "false_abstention", "abstention_unanswerable",
-             "min_confidence"]
+             "min_confidence", "short_answers", "short_answer_right"]
     for key in order:
         if key in m and m[key] is not None:
             value = m[key]

@@ -20,6 +20,7 @@ from rag.evaluation import (
     first_hit_rank,
     load_eval_set,
     rank_metrics,
+    short_matches,
     slug,
     subsample,
     top_evidence_hits,
@@ -173,3 +174,39 @@ def test_rag_eval_details_carry_each_answer(tmp_path: Path, corpus_dir: Path,
     assert metrics["answer_accuracy"] == float(rows["1"]["answer_correct"])
     assert metrics["false_abstention"] == float(rows["1"]["abstained"])
     assert metrics["abstention_unanswerable"] == float(rows["2"]["abstained"])
+
+
+def test_short_matches_compares_words() -> None:
+    assert short_matches("13 June 1938", ["13 June 1938"])
+    assert short_matches("four", ["four stories"])  # inside the gold
+    assert short_matches("Around 1930", ["1930"])  # contains the gold
+    assert not short_matches("1930", ["1931"])
+    assert not short_matches("19", ["1900"])  # words, not characters
+    assert not short_matches("1900", [""])
+
+
+def test_rag_eval_reports_short_answers(tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RAG_MIN_CONFIDENCE", "0")  # answer everything: the fake embedder's confidence is low
+    text = (corpus_dir / "ada_lovelace.txt").read_text(encoding="utf-8")
+    evidence = "Ada was born in London on 10 December 1815."
+    start = text.index(evidence)
+    rows = [{"id": str(i), "question": q, "answerable": True, "answer": gold, "evidence": evidence,
+             "evidence_start": start, "evidence_end": start + len(evidence), "doc": "ada_lovelace"}
+            for i, (q, gold) in enumerate([("When was Ada born?", "10 December 1815"),
+                                           ("On what date was Ada born?", "10 December"),
+                                           ("Where was Ada born?", "London")])]
+    path = tmp_path / "qa.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    details = tmp_path / "details.jsonl"
+    assert main(["eval", str(path), "--json", "--embedder", "fake", "--corpus", str(corpus_dir),
+                 "--details", str(details)]) == 0
+    metrics = json.loads(capsys.readouterr().out)["sets"][0]
+    got = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    shorts = [(r["answer"]["short"], rows[int(r["id"])]["answer"]) for r in got
+              if r["answer_correct"] and r["answer"]["short"] is not None]
+    assert shorts, "the birth sentence was found and its date is a short answer"
+    assert metrics["short_answers"] == len(shorts)
+    assert metrics["short_answer_right"] == sum(short_matches(s, [g]) for s, g in shorts) / len(shorts)
+    where = next(r for r in got if r["question"] == "Where was Ada born?")
+    assert where["answer"]["short"] is None  # names are never short answers

@@ -46,6 +46,7 @@ from rag.api.schemas_responses import (
     Ready,
     SearchResponse,
     SectionInfo,
+    ShortAnswer,
     Span,
 )
 
@@ -58,7 +59,7 @@ __all__ = [
     # responses (rag.api.schemas_responses)
     "Answer", "AskResponse", "Citation", "Conflict", "ContextCitation", "ContextResponse", "DocumentDetail",
     "DocumentList", "DocumentSummary", "ErrorBody", "ErrorInfo", "Health", "Highlight", "LocateResponse", "Match",
-    "Passage", "Ready", "SearchResponse", "SectionInfo", "Span",
+    "Passage", "Ready", "SearchResponse", "SectionInfo", "ShortAnswer", "Span",
 ]
 
 

@@ -81,13 +81,22 @@ class SearchResponse(BaseModel):
 
 
 # -- answers -------------------------------------------------------------------------------------
+class ShortAnswer(BaseModel):
+    text: str = Field(description="exactly document.text[start:end], inside the answer sentence")
+    start: int
+    end: int
+
+
 class Answer(BaseModel):
-    text: str
+    text: str = Field(description="the evidence sentence: exactly document.text[start:end]")
     doc_id: str
     start: int
     end: int
-    confidence: float
+    confidence: float = Field(description="calibrated probability that the sentence answers the question")
     citation: Citation
+    short: ShortAnswer | None = Field(
+        default=None, description="the date or figure in the sentence that the question asks for (When…? How "
+                                  "many…?), when the sentence holds exactly one; otherwise null")
 
 
 class AskResponse(BaseModel):

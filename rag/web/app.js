@@ -145,6 +145,13 @@ function passageList(title, passages, extra = "") {
           el("ol", { class: `passages ${extra}`.trim() }, passages.map(passageCard))];
 }
 
+/** The answer sentence, its short answer (the date or figure asked for) in bold. */
+function answerRuns(a) {
+  if (!a.short) return a.text;
+  const short = { start: a.short.start - a.start, end: a.short.end - a.start };
+  return splitMarked(a.text, [short]).map((run) => (run.mark ? el("strong", {}, run.text) : run.text));
+}
+
 function renderAsk(data) {
   const parts = [];
   if (data.answerable && data.answer) {
@@ -152,7 +159,8 @@ function renderAsk(data) {
     const pct = Math.round(a.confidence * 100);
     parts.push(el("section", { class: "card answer", "aria-labelledby": "answer-title" },
       el("h2", { id: "answer-title" }, "Answer"),
-      el("blockquote", {}, spanLink("hl", a, el("mark", {}, a.text))),
+      a.short ? el("p", { class: "short" }, el("strong", {}, a.short.text)) : null,
+      el("blockquote", {}, spanLink("hl", a, el("mark", {}, answerRuns(a)))),
       el("p", { class: "meta" },
         el("span", { class: "confidence" }, "confidence ",
           el("meter", { min: 0, max: 1, low: 0.5, high: 0.8, optimum: 1, value: a.confidence }), ` ${pct}%`),
