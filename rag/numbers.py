@@ -72,6 +72,7 @@ class NumberValue:
     low: float
     high: float
     unit: str | None = None  # for a number written as a word: the word after it ("eleven-year-old" → "year")
+    after: str | None = None  # for a number in digits: the word after it ("11 children" → "child")
 
     def compatible(self, other: NumberValue) -> bool:
         return self.low <= other.high and other.low <= self.high
@@ -124,7 +125,8 @@ def extract(text: str) -> Values:
         scale = _SCALE[m.group(3).lower()] if m.group(3) else 1.0
         low = float(m.group(1).replace(",", "")) * scale
         high = float(m.group(2).replace(",", "")) * scale if m.group(2) else low
-        numbers.append((m.start(), NumberValue(m.group(0), min(low, high), max(low, high))))
+        numbers.append((m.start(), NumberValue(m.group(0), min(low, high), max(low, high),
+                                               after=_word_after(text, m.end()))))
     for m in _WORD_NUMBER.finditer(text):
         value = _word_value(m)
         numbers.append((m.start(), NumberValue(m.group(0), value, value, _word_after(text, m.end()) or "")))
@@ -169,8 +171,8 @@ def compare(claim: str, source: str) -> Comparison:
         # A number word ("two teams", "nine-year-old") is checked only against source numbers counting the
         # same thing ("eleven-year-old"): words like "two" often restate what the source says otherwise
         # ("both teams"), so a mismatch elsewhere is no evidence either way.
-        pool = [sn for sn in s.numbers if sn.unit == cn.unit or sn.unit is None and
-                _unit_after(source, sn.text) == cn.unit] if cn.unit is not None else list(s.numbers)
+        pool = [sn for sn in s.numbers if sn.unit == cn.unit or sn.unit is None and sn.after == cn.unit] \
+            if cn.unit is not None else list(s.numbers)
         if not pool:
             if cn.unit is None:
                 unattested.append(cn.text)
@@ -179,12 +181,6 @@ def compare(claim: str, source: str) -> Comparison:
         sn = min(pool, key=lambda v: abs(math.log1p(abs(mid)) - math.log1p(abs((v.low + v.high) / 2))))
         conflicts.append((cn.text, sn.text))
     return Comparison(tuple(dict.fromkeys(conflicts)), tuple(dict.fromkeys(unattested)))
-
-
-def _unit_after(text: str, number: str) -> str | None:
-    """The word after the first occurrence of ``number`` in ``text`` ("11 children" → "children")."""
-    at = text.find(number)
-    return _word_after(text, at + len(number)) if at >= 0 else None
 
 
 def restates(item: str, sentence: str) -> bool:

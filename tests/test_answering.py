@@ -292,5 +292,9 @@ def test_numbers_written_as_words() -> None:
                                                                             "he had 11 children")
     assert compare("He had nine children", "he had 11 children").conflicts == (("nine", "11"),)
     assert compare("He commanded 3 divisions", "he commanded two divisions").conflicts == (("3", "two"),)
+    # each source number keeps the word after it, even when the same figure occurs twice
+    repeated = "In 11 years he had 11 children"
+    assert compare("He had nine children", repeated).conflicts == (("nine", "11"),)
+    assert compare("He had nine cats", repeated).conflicts == ()
     # a number word counting something else is no evidence either way ("the two teams" for "both teams")
     assert compare("The two teams played Super Bowl 50", "Super Bowl 50 was played by both teams") == compare("", "")
