@@ -5,9 +5,10 @@ sentences still matches. Normalisation (casefold, one kind of quote mark and das
 whitespace) keeps a map to original offsets, so every match reports exact source offsets.
 Otherwise candidate sentences (FAISS + BM25) are scored by a fitted logistic model of "this
 sentence states the claim" (``SUPPORT``, fitted by scripts/calibrate_claims.py). A match whose
-dates or numbers differ from the claim's carries ``conflicts``, and a claim whose best match
-conflicts, or leaves a date, number or name (capitalised word) of the claim unattested, is not
-supported: a citation must back every fact of the claim.
+dates or numbers differ from the claim's, or that negates what the claim states (rag.negation),
+carries ``conflicts``, and a claim whose best match conflicts, or leaves a date, number or name
+(capitalised word) of the claim unattested, is not supported: a citation must back every fact of
+the claim.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
 from rag.lexical import tokenize
+from rag.negation import polarity_conflicts
 from rag.numbers import compare
 from rag.retrieval import Retriever
 from rag.store import Index
@@ -182,9 +184,17 @@ def unattested_names(claim: str, sentence_tokens: frozenset[str]) -> tuple[str, 
 
 
 def attested(claim: str, sentence: str, sentence_tokens: frozenset[str]) -> bool:
-    """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)."""
+    """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
+    with the same polarity (it does not negate what the claim states, nor state what the claim negates)."""
     check = compare(claim, sentence)
-    return not check.conflicts and not check.unattested and not unattested_names(claim, sentence_tokens)
+    return (not check.conflicts and not check.unattested and not unattested_names(claim, sentence_tokens)
+            and not polarity_conflicts(claim, sentence))
+
+
+def conflicts_of(claim: str, source: str) -> tuple[Conflict, ...]:
+    """Dates and numbers that differ, then words one side negates and the other states."""
+    pairs = compare(claim, source).conflicts + polarity_conflicts(claim, source)
+    return tuple(Conflict(c, s) for c, s in pairs)
 
 
 def _citation(doc: Document, start: int, end: int) -> Citation:
@@ -205,7 +215,7 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
     matches: list[Match] = []
     for doc_id, start, end, kind in verbatim_spans(index, text, k):
         doc = index.documents[doc_id]
-        conflicts = tuple(Conflict(c, s) for c, s in compare(text, doc.text[start:end]).conflicts)
+        conflicts = conflicts_of(text, doc.text[start:end])
         matches.append(Match(doc_id, start, end, doc.text[start:end], 1.0, kind, conflicts,
                              _citation(doc, start, end)))
     supported = bool(matches) and not matches[0].conflicts
@@ -219,10 +229,8 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
             for j in np.argsort(-scores, kind="stable")[:k].tolist():
                 sentence = index.sentences[int(sids[j])]
                 doc = index.documents[sentence.doc_id]
-                check = compare(text, sentence.text)
                 matches.append(Match(doc.doc_id, sentence.start, sentence.end, sentence.text,
-                                     round(float(scores[j]), 4), "paraphrase",
-                                     tuple(Conflict(c, s) for c, s in check.conflicts),
+                                     round(float(scores[j]), 4), "paraphrase", conflicts_of(text, sentence.text),
                                      _citation(doc, sentence.start, sentence.end)))
                 if len(matches) == 1:
                     known = stats.sentence_tokens[int(sids[j])] | stats.label_tokens[int(sids[j])]

@@ -15,7 +15,12 @@ Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, val
 * ``swapped`` (not supported): an excerpt of an indexed sentence with one capitalised word
   replaced by another from the same article ("born in Odessa" → "born in Kiev");
 * ``chimera`` (not supported): the start of an indexed sentence joined to the end of an
-  off-topic one ("Lyushkov was" + "a famous violinist").
+  off-topic one ("Lyushkov was" + "a famous violinist");
+* ``negated`` (not supported): an excerpt of an indexed sentence with "not" put after its first
+  auxiliary verb ("he was killed" → "he was not killed");
+* ``unnegated`` (not supported): an excerpt of an indexed sentence that says "not" or "never",
+  with that word taken out. The two are reported, never fitted on (their own random draws, so the
+  other kinds are the same claims as without them).
 
 A claim counts as supported when its best-scored sentence is its source sentence and scores at
 least ``SUPPORTED_FROM``.
@@ -120,6 +125,41 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
         if len(tail) >= 6:
             cut = max(2, len(head) // 3)
             out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
+    return out + polarity_claims(world, indexed, n, seed)
+
+
+_AUX = frozenset(["is", "was", "were", "are", "has", "had", "have", "can", "could", "will", "would", "did", "does",
+                  "do", "may", "might", "must", "should"])
+
+
+def polarity_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
+    """``negated`` and ``unnegated`` claims: an excerpt around the verb whose polarity was flipped."""
+    rng = random.Random(seed + 1000)
+    index = world.retriever.index
+    out: list[Claim] = []
+    for kind in ("negated", "unnegated"):
+        made = 0
+        for i in rng.sample(indexed, len(indexed)):
+            words = index.sentences[i].text.split()
+            lowered = [w.lower().strip(",;:") for w in words]
+            if kind == "negated":
+                spots = [k for k, w in enumerate(lowered[:-1]) if w in _AUX and lowered[k + 1] not in ("not", "never")
+                         and not any(x in ("not", "never") or x.endswith("n't") for x in lowered)]
+                if not spots:
+                    continue
+                k = spots[0]
+                words = words[:k + 1] + ["not"] + words[k + 1:]
+            else:
+                spots = [k for k, w in enumerate(lowered) if w in ("not", "never") and 0 < k < len(words) - 1]
+                if not spots:
+                    continue
+                k = spots[0]
+                words = words[:k] + words[k + 1:]
+            lo = max(0, k - rng.randint(2, 6))
+            out.append(Claim(" ".join(words[lo:k + rng.randint(4, 10)]), kind, None))
+            made += 1
+            if made >= n:
+                break
     return out
 
 
@@ -157,7 +197,7 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
 def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
-    for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera"):
+    for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated"):
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:

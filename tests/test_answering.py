@@ -247,6 +247,14 @@ def test_locate_flags_the_wrong_year(lyushkov: Retriever) -> None:
 
 
 @pytest.mark.slow
+def test_locate_flags_a_negated_claim(lyushkov: Retriever) -> None:
+    assert locate(lyushkov, "At the end of the war Lyushkov was killed by the Japanese").supported
+    result = locate(lyushkov, "At the end of the war Lyushkov was not killed by the Japanese")
+    assert not result.supported
+    assert ("not killed", "killed") in [(c.claim, c.source) for c in result.matches[0].conflicts]
+
+
+@pytest.mark.slow
 def test_ask_answers_and_abstains(lyushkov: Retriever) -> None:
     answer = ask(lyushkov, "Where did he cross the border when he fled?").answer
     assert answer is not None and answer.text.startswith(DEFECTION)
