@@ -10,6 +10,7 @@ confidence model says how likely it is to answer the question (``rag.calibration
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,11 +72,13 @@ class Evidence:
 
 
 def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE_CHUNKS, *,
-                    ranker: Logistic = RANKER, confidence: Logistic = CONFIDENCE) -> Evidence:
-    """Rank chunks, score their sentences, pick the best one and estimate its confidence."""
+                    ranker: Logistic = RANKER, confidence: Logistic = CONFIDENCE,
+                    doc_ids: Sequence[str] | None = None) -> Evidence:
+    """Rank chunks (of ``doc_ids`` only, when given), score their sentences, pick the best one and
+    estimate its confidence."""
     query = retriever.prepare(question)
     info = analyse_question(query.text)
-    ranked, scores, sent_lex = retriever.rank(query, chunks)
+    ranked, scores, sent_lex = retriever.rank(query, chunks, doc_ids=doc_ids)
     index = retriever.index
     seen: dict[int, int] = {}
     for rank, ci in enumerate(ranked.tolist(), start=1):
@@ -103,9 +106,11 @@ def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray
     return order[prose] if prose is not None else best
 
 
-def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float | None = None) -> AskResult:
+def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float | None = None,
+        doc_ids: Sequence[str] | None = None) -> AskResult:
     """Answer ``question`` with one cited span of the corpus, or abstain (``answer`` is None).
 
+    With ``doc_ids`` the answer and its passages come from those documents only (an empty list: none).
     The service abstains when the answer's confidence is below ``min_confidence`` (default: the
     calibrated ``ABSTAIN_BELOW``). A lower value answers more paraphrased questions and guesses on more
     questions the corpus is silent on; docs/answers.md has the trade-off measured at several values.
@@ -118,7 +123,7 @@ def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float |
     if not question.strip():
         raise InvalidRequestError("question is empty: ask something, e.g. 'When was Lyushkov born?'")
     t0 = time.perf_counter()
-    ev = gather_evidence(retriever, question, max(k, CANDIDATE_CHUNKS))
+    ev = gather_evidence(retriever, question, max(k, CANDIDATE_CHUNKS), doc_ids=doc_ids)
     passages = tuple(retriever.passage(ev.query, int(c), rank, float(s), ev.sent_lex)
                      for rank, (c, s) in enumerate(zip(ev.chunk_ids[:k], ev.chunk_scores[:k], strict=True), start=1))
     answer = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from rag.calibration import CorpusStats, Logistic, corpus_stats
 from rag.documents import Citation, Document, citation_label
-from rag.errors import InvalidRequestError
+from rag.errors import InvalidRequestError, NotFoundError
 from rag.fusion import max_normalize, top_k
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
@@ -112,10 +113,15 @@ def _at_word_edges(text: str, start: int, end: int) -> bool:
     return before and after
 
 
-def verbatim_spans(index: Index, claim: str, limit: int) -> list[tuple[str, int, int, MatchKind]]:
-    """Exact occurrences of ``claim``, else occurrences after normalisation (original offsets)."""
+def verbatim_spans(index: Index, claim: str, limit: int,
+                   doc_ids: Sequence[str] | None = None) -> list[tuple[str, int, int, MatchKind]]:
+    """Exact occurrences of ``claim``, else occurrences after normalisation (original offsets), in
+    ``doc_ids`` only when given."""
     found: list[tuple[str, int, int, MatchKind]] = []
+    searched = set(index.documents) if doc_ids is None else set(doc_ids)
     for doc_id, doc in index.documents.items():
+        if doc_id not in searched:
+            continue
         pos = doc.text.find(claim)
         while pos >= 0 and len(found) < limit:
             if _at_word_edges(doc.text, pos, pos + len(claim)):
@@ -129,6 +135,8 @@ def verbatim_spans(index: Index, claim: str, limit: int) -> list[tuple[str, int,
         variants.append(trimmed)
     for needle in variants:
         for doc_id, (norm, offsets) in _normalized_documents(index).items():
+            if doc_id not in searched:
+                continue
             text = index.documents[doc_id].text
             pos = norm.find(needle)
             while pos >= 0 and len(found) < limit:
@@ -160,10 +168,19 @@ def claim_features(index: Index, stats: CorpusStats, tokens: tuple[str, ...], ve
 
 
 def candidate_sentences(retriever: Retriever, vector: np.ndarray, tokens: tuple[str, ...],
-                        n: int = PARAPHRASE_CANDIDATES) -> np.ndarray:
+                        n: int = PARAPHRASE_CANDIDATES, doc_ids: Sequence[str] | None = None) -> np.ndarray:
+    """The ``n`` best sentences by dense similarity and the ``n`` best by BM25 (of ``doc_ids`` only:
+    scored exactly over their sentences, so a small subset of a large corpus still gets its best)."""
     index = retriever.index
     found: set[int] = set()
-    if len(index.sentences):
+    if doc_ids is not None:
+        sids = np.array(sorted({s for d in set(doc_ids) for ci in index.doc_chunks.get(d, [])
+                                for s in index.chunks[ci].sentence_ids}), dtype=np.int64)
+        if len(sids):
+            dense = index.sentence_vectors[sids] @ vector
+            found.update(sids[top_k(dense, n)].tolist())
+            found.update(sids[top_k(max_normalize(index.sentence_bm25.scores(tokens)[sids]), n)].tolist())
+    elif len(index.sentences):
         _, ids = index.sentence_faiss.search(vector[None, :], min(n, len(index.sentences)))
         found.update(int(i) for i in ids[0] if i >= 0)
         found.update(top_k(max_normalize(index.sentence_bm25.scores(tokens)), n).tolist())
@@ -203,8 +220,10 @@ def _citation(doc: Document, start: int, end: int) -> Citation:
     return Citation(doc.doc_id, doc.title, path, start, end, citation_label(doc.title, path), doc.url)
 
 
-def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | None = None) -> LocateResult:
-    """Find where the corpus states ``claim``: verbatim, normalised, or paraphrased at sentence level."""
+def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | None = None,
+           doc_ids: Sequence[str] | None = None) -> LocateResult:
+    """Find where the corpus (or the documents ``doc_ids``) states ``claim``: verbatim, normalised, or
+    paraphrased at sentence level."""
     if k < 1:
         raise InvalidRequestError("k must be at least 1")
     text = claim.strip()
@@ -212,8 +231,11 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
         raise InvalidRequestError("claim is empty: pass the sentence or statement to look up")
     t0 = time.perf_counter()
     index = retriever.index
+    unknown = sorted({d for d in doc_ids or () if d not in index.documents})
+    if unknown:
+        raise NotFoundError(f"unknown doc_ids: {', '.join(unknown)}")
     matches: list[Match] = []
-    for doc_id, start, end, kind in verbatim_spans(index, text, k):
+    for doc_id, start, end, kind in verbatim_spans(index, text, k, doc_ids):
         doc = index.documents[doc_id]
         conflicts = conflicts_of(text, doc.text[start:end])
         matches.append(Match(doc_id, start, end, doc.text[start:end], 1.0, kind, conflicts,
@@ -221,7 +243,7 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
     supported = bool(matches) and not matches[0].conflicts
     if not matches:
         query = retriever.prepare(text)
-        sids = candidate_sentences(retriever, query.vector, query.tokens)
+        sids = candidate_sentences(retriever, query.vector, query.tokens, doc_ids=doc_ids)
         if len(sids):
             stats = corpus_stats(index)
             feats = claim_features(index, stats, query.tokens, query.vector, sids)

@@ -95,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print the API's JSON response")
+    _doc_filter(p)
     _common(p)
     p.set_defaults(func=cmd_search)
 
@@ -105,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
                    help="withhold answers below this confidence, 0 to 1 (default: RAG_MIN_CONFIDENCE, else the "
                         "calibrated threshold)")
     p.add_argument("--json", action="store_true", help="print the API's JSON response")
+    _doc_filter(p)
     _common(p)
     p.set_defaults(func=cmd_ask)
 
@@ -112,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("claim", type=_text)
     p.add_argument("-k", type=_positive, default=3, help="most matches (default 3)")
     p.add_argument("--json", action="store_true", help="print the API's JSON response")
+    _doc_filter(p)
     _common(p)
     p.set_defaults(func=cmd_locate)
 
@@ -120,6 +123,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=_context_chars, default=4000,
                    help=f"size budget in characters (default 4000, at least {MIN_CONTEXT_CHARS})")
     p.add_argument("--json", action="store_true")
+    _doc_filter(p)
     _common(p)
     p.set_defaults(func=cmd_context)
 
@@ -162,6 +166,11 @@ def parser() -> argparse.ArgumentParser:
                    help="server processes sharing the port and the index (2 on 2 cores: docs/benchmarks.md)")
     p.set_defaults(func=cmd_serve)
     return top
+
+
+def _doc_filter(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--doc", dest="doc_ids", action="append", metavar="DOC_ID",
+                   help="use only this document (repeat for several; `rag list` shows the ids)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,6 +40,17 @@ def _engine(args: argparse.Namespace, *, ensure: bool = False):  # noqa: ANN202 
     return Engine(settings)
 
 
+def _retriever(args: argparse.Namespace, engine: Any = None):  # noqa: ANN202 - rag.retrieval.Retriever
+    """The engine's retriever, once the ``--doc`` ids (if any) are known to be indexed."""
+    from rag.errors import NotFoundError
+
+    retriever = (engine or _engine(args)).retriever
+    unknown = sorted({d for d in getattr(args, "doc_ids", None) or () if d not in retriever.index.documents})
+    if unknown:
+        raise NotFoundError(f"unknown document id(s) for --doc: {', '.join(unknown)} (`rag list` shows the ids)")
+    return retriever
+
+
 # -- commands ----------------------------------------------------------------------------------
 def cmd_build(args: argparse.Namespace) -> int:
     from rag.service import build
@@ -73,8 +84,8 @@ def _mark(text: str, start: int, spans: Sequence[tuple[int, int]]) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.documents import to_dict, with_metadata
 
-    retriever = _engine(args).retriever
-    result = retriever.search(args.query, k=args.k, mode=args.mode)
+    retriever = _retriever(args)
+    result = retriever.search(args.query, k=args.k, mode=args.mode, doc_ids=args.doc_ids)
     if args.json:  # as POST /v1/search answers, with each document's url and metadata
         passages = with_metadata(to_dict(result.passages), retriever.index.documents)
         _print_json({"query": args.query, "mode": args.mode, "index_version": retriever.index.version,
@@ -95,9 +106,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.documents import to_dict, with_metadata
 
     engine = _engine(args)
-    retriever = engine.retriever
+    retriever = _retriever(args, engine)
     threshold = args.min_confidence if args.min_confidence is not None else engine.settings.min_confidence
-    result = ask(retriever, args.question, k=args.k, min_confidence=threshold)
+    result = ask(retriever, args.question, k=args.k, min_confidence=threshold, doc_ids=args.doc_ids)
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
@@ -117,8 +128,8 @@ def cmd_locate(args: argparse.Namespace) -> int:
     from rag.answering import locate
     from rag.documents import to_dict, with_metadata
 
-    retriever = _engine(args).retriever
-    result = locate(retriever, args.claim, k=args.k)
+    retriever = _retriever(args)
+    result = locate(retriever, args.claim, k=args.k, doc_ids=args.doc_ids)
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
@@ -134,8 +145,8 @@ def cmd_context(args: argparse.Namespace) -> int:
     from rag.answering import build_context
     from rag.documents import to_dict
 
-    retriever = _engine(args).retriever
-    result = build_context(retriever, args.question, max_chars=args.max_chars)
+    retriever = _retriever(args)
+    result = build_context(retriever, args.question, max_chars=args.max_chars, doc_ids=args.doc_ids)
     if args.json:
         _print_json(to_dict(result))
     else:

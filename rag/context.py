@@ -10,6 +10,7 @@ is cut to the best run of whole sentences that does, or left out.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,8 +107,10 @@ def _windows(retriever: Retriever, query: Query, sent_lex: np.ndarray, ci: int, 
             for a, b in reversed(runs)]
 
 
-def build_context(retriever: Retriever, question: str, max_chars: int = 4000) -> ContextResult:
-    """Numbered, cited context for prompting an LLM with ``question``, at most ``max_chars`` long."""
+def build_context(retriever: Retriever, question: str, max_chars: int = 4000,
+                  doc_ids: Sequence[str] | None = None) -> ContextResult:
+    """Numbered, cited context for prompting an LLM with ``question``, at most ``max_chars`` long
+    (from the documents ``doc_ids`` only, when given)."""
     if max_chars < 1:
         raise InvalidRequestError("max_chars must be at least 1")
     if not question.strip():
@@ -115,7 +118,7 @@ def build_context(retriever: Retriever, question: str, max_chars: int = 4000) ->
     t0 = time.perf_counter()
     index = retriever.index
     query = retriever.prepare(question)
-    ranked, _, sent_lex = retriever.rank(query, CONTEXT_CHUNKS)
+    ranked, _, sent_lex = retriever.rank(query, CONTEXT_CHUNKS, doc_ids=doc_ids)
     chosen: list[_Span] = []
     for rank, ci in enumerate(ranked.tolist(), start=1):
         for window in _windows(retriever, query, sent_lex, ci, rank):

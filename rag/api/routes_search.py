@@ -69,32 +69,46 @@ async def search(body: SearchRequest, state: StateDep, retriever: RetrieverDep) 
             "took_ms": round(took_ms, 3), "results": with_metadata(passages, index.documents)}
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, responses=errors(404))
 async def ask(body: AskRequest, state: StateDep, retriever: RetrieverDep) -> Any:
-    """An extractive answer with its cited span, or `answerable: false` when the corpus does not say."""
+    """An extractive answer with its cited span, or `answerable: false` when the corpus does not say.
+
+    `doc_ids` and `metadata` restrict the answer and its passages to those documents (none match: no answer).
+    """
     from rag.answering import ask as answer
 
     values = enforce(body, state.settings)
+    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
     threshold = values["min_confidence"] if values["min_confidence"] is not None else state.settings.min_confidence
-    result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"], min_confidence=threshold))
+    result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"], min_confidence=threshold,
+                                     doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)
 
 
-@router.post("/locate", response_model=LocateResponse)
+@router.post("/locate", response_model=LocateResponse, responses=errors(404))
 async def locate(body: LocateRequest, state: StateDep, retriever: RetrieverDep) -> Any:
-    """Where the corpus states a claim (exact, normalized or paraphrase), with conflicting details."""
+    """Where the corpus states a claim (exact, normalized or paraphrase), with conflicting details.
+
+    `doc_ids` and `metadata` restrict the search to those documents: "is this claim in *these* sources?"
+    """
     from rag.answering import locate as find
 
     values = enforce(body, state.settings)
-    result = to_dict(await state.run(find, retriever, values["claim"], k=values["k"]))
+    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
+    result = to_dict(await state.run(find, retriever, values["claim"], k=values["k"], doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)
 
 
-@router.post("/context", response_model=ContextResponse)
+@router.post("/context", response_model=ContextResponse, responses=errors(404))
 async def context(body: ContextRequest, state: StateDep, retriever: RetrieverDep) -> Any:
-    """Numbered, cited context for prompting a language model, within `max_chars`."""
+    """Numbered, cited context for prompting a language model, within `max_chars`.
+
+    `doc_ids` and `metadata` restrict the context to those documents.
+    """
     from rag.answering import build_context
 
     values = enforce(body, state.settings)
-    result = to_dict(await state.run(build_context, retriever, values["question"], max_chars=values["max_chars"]))
+    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
+    result = to_dict(await state.run(build_context, retriever, values["question"], max_chars=values["max_chars"],
+                                     doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)

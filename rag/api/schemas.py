@@ -55,7 +55,7 @@ __all__ = [
     "MAX_CONTEXT", "MAX_DOC_IDS", "MAX_K", "MAX_METADATA_PAIRS", "MAX_TEXT", "SAFE_INT", "DocId", "K", "MetaKey",
     "MetaValue", "Mode", "Text", "first_surrogate", "no_surrogates",
     # requests
-    "AskRequest", "ContextRequest", "LocateRequest", "Request", "SearchRequest",
+    "AskRequest", "ContextRequest", "FilteredRequest", "LocateRequest", "Request", "SearchRequest",
     # responses (rag.api.schemas_responses)
     "Answer", "AskResponse", "Citation", "Conflict", "ContextCitation", "ContextResponse", "DocumentDetail",
     "DocumentList", "DocumentSummary", "ErrorBody", "ErrorInfo", "Health", "Highlight", "LocateResponse", "Match",
@@ -81,7 +81,17 @@ class Request(BaseModel):
 
 
 # -- requests ------------------------------------------------------------------------------------
-class SearchRequest(Request):
+class FilteredRequest(Request):
+    """A query that may be narrowed to some documents: by id, by metadata, or both."""
+
+    doc_ids: list[DocId] | None = Field(None, max_length=MAX_DOC_IDS,
+                                        description="use only these documents (unknown ids: 404)")
+    metadata: dict[MetaKey, MetaValue] | None = Field(
+        None, max_length=MAX_METADATA_PAIRS,
+        description="use only documents whose metadata has all these key/value pairs (combined with doc_ids)")
+
+
+class SearchRequest(FilteredRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"query": "Who killed Lyushkov?"},
         {"query": "Lyushkov defection to Japan", "k": 3, "mode": "lexical", "doc_ids": ["genrikh_lyushkov"]},
@@ -90,16 +100,13 @@ class SearchRequest(Request):
     query: Text = Field(description="the question or keywords (1 to max_query_chars characters after stripping)")
     k: K = 5
     mode: Mode = Field("hybrid", description="hybrid (default), dense (embeddings only) or lexical (BM25 only)")
-    doc_ids: list[DocId] | None = Field(None, max_length=MAX_DOC_IDS, description="search only these documents")
-    metadata: dict[MetaKey, MetaValue] | None = Field(
-        None, max_length=MAX_METADATA_PAIRS,
-        description="search only documents whose metadata has all these key/value pairs (combined with doc_ids)")
 
 
-class AskRequest(Request):
+class AskRequest(FilteredRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"question": "Who killed Lyushkov?"},
         {"question": "Why did Lyushkov run away in 1938?", "k": 3, "min_confidence": 0.1},
+        {"question": "When did Lyushkov defect?", "doc_ids": ["genrikh_lyushkov"]},
     ]})
 
     question: Text
@@ -111,7 +118,7 @@ class AskRequest(Request):
                     "questions and more that the corpus does not answer: the trade-off is in docs/answers.md")
 
 
-class LocateRequest(Request):
+class LocateRequest(FilteredRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"claim": "Lyushkov was shot by Yutaka Takeoka in 1945."}]})
 
@@ -119,7 +126,7 @@ class LocateRequest(Request):
     k: K = 3
 
 
-class ContextRequest(Request):
+class ContextRequest(FilteredRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"question": "Why did Lyushkov defect?", "max_chars": 2000}]})
 
