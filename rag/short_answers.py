@@ -14,24 +14,29 @@ sentence usually names several people and places. docs/answers.md has the measur
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from rag.cues import answer_kind
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-          r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
+          r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?)")  # "May." ends a sentence, "Aug." abbreviates
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_YEAR = r"(?:1\d{3}|20\d{2}|\d{1,4}\s?(?:BC|BCE|AD|CE)\b)"
+_ERA = r"(?:(?:BCE|BC|AD|CE)\b|B\.C\.(?:E\.)?|A\.D\.)"
+_YEAR = rf"(?:\d{{1,4}}\s?{_ERA}|1\d{{3}}|20\d{{2}}|(?:AD|A\.D\.)\s?\d{{1,4}}(?!\d))"  # the era first: 1200 BC
 _DATE = re.compile(
-    r"\b(?:"
+    r"\b(?<!\d[,.])(?:"  # not "000 BC" out of "1,000 BC"
     rf"{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}"  # 13 June 1938
     rf"|{_MONTH}\s+{_DAY},?\s+{_YEAR}"  # June 13, 1938
     rf"|{_MONTH},?\s+{_YEAR}"  # June 1938
     rf"|{_DAY}\s+(?:of\s+)?{_MONTH}"  # 13 June
     rf"|{_MONTH}\s+{_DAY}\b"  # June 13
     r"|\d{4}-\d{2}-\d{2}"  # 1945-08-19
-    r"|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{1,2}(?:st|nd|rd|th)\s+centur(?:y|ies)(?:\s+(?:BC|BCE|AD|CE)\b)?"
-    r"|(?:the\s+)?(?:early\s+|late\s+|mid-?)?(?:1\d{3}|20\d{2})s"  # the 1930s
-    rf"|{_YEAR}"
+    r"|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{1,2}(?:st|nd|rd|th)"
+    r"(?:(?:\s+(?:and|or|to)\s+|\s?[-–]\s?)\d{1,2}(?:st|nd|rd|th))?\s+centur(?:y|ies)"
+    rf"(?:\s+{_ERA})?"
+    rf"|(?:the\s+)?(?:early\s+|late\s+|mid-?)?(?:1\d{{3}}|20\d{{2}})s(?:\s+{_ERA})?"  # the 1930s
+    rf"|(?:1\d{{3}}|20\d{{2}})[-–/]\d{{2}}(?![\d–/-]|\s?{_ERA})"  # 1973–74, 2008/09
+    rf"|(?:mid-)?{_YEAR}"
     r")(?!\w)"
 )
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
@@ -46,46 +51,83 @@ _NUMBER = re.compile(
     rf"[$£€]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?{_SCALE}{_UNIT}"  # 9,000 / $1,200.50 million
     rf"|[$£€]?\d+(?:\.\d+)?{_SCALE}{_UNIT}"
     rf"|(?:(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*){_SCALE}{_UNIT}"
-    r")(?![\w])",
+    r")(?![\w]|[.,]\d)",  # "1,5 million" (a decimal comma) is not "1"
     re.IGNORECASE,
 )
 _YEAR_ONLY = re.compile(r"^(?:1\d{3}|20\d{2})$")
 _RANGE = re.compile(r"\s?[-–—]\s?")  # "20,000-30,000", "1914–1918": one figure
 # A hedge before a figure belongs to the answer: "around 1930" is not "1930".
 _APPROX = re.compile(r"(?:\b(?:about|around|approximately|roughly|nearly|almost|over|some|more than|less than|"
-                     r"fewer than|up to|at least|at most|circa|c\.|until|between)\s+)$", re.IGNORECASE)
+                     r"fewer than|up to|at least|at most|circa|until|between)\s+|\bca?\.\s*)$", re.IGNORECASE)
 # What a date question names ("in what year") narrows what counts as its answer.
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.IGNORECASE)
 _ASKS_MONTH = re.compile(r"\b(?:what|which)\s+month\b", re.IGNORECASE)
 _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
 _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:day|date)\b", re.IGNORECASE)
-_HAS_YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b\d{1,4}\s?(?:BC|BCE|AD|CE)\b")
+_HAS_YEAR = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b\d{{1,4}}\s?{_ERA}|\b(?:AD|A\.D\.)\s?\d{{1,4}}\b")
 _HAS_MONTH = re.compile(r"\b" + _MONTH, re.IGNORECASE)
 _HAS_DAY = re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+\d{{1,2}}\b|\d{{4}}-\d{{2}}-\d{{2}}")
 _HAS_CENTURY = re.compile(r"centur")
 _BARE = re.compile(r"[$£€]?\d[\d,.]*")  # a figure without a unit or words
-_BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bbetween\s+", re.IGNORECASE)
 _SKIP_NUMBER = re.compile(r"\bhow\s+often\b", re.IGNORECASE)
+# Not a quantity or date of its own: a label's number ("No. 5", "page 245", "Flight 1549"), a figure
+# joined to a word ("F-16", "COVID-19", "pre-1914"), a fraction's numerator ("two thirds"), a name's
+# number ("Apollo 11": digits and numbers only; "Christmas 1914" is a date). A figure fused to another
+# ("555-1234", "9/11") is not an answer either, but it is a second candidate.
+_LABEL = re.compile(r"(?:\b(?:no|nos|nr|pp?|vol|op|fig)\.\s*|#\s*|\b(?:number|page|pages|chapter|section|article|"
+                    r"verse|volume|issue|episode|season|route|highway|flight|room|platform|gate|track|opus|figure|"
+                    r"table|psalm|paragraph|clause|part|scene|level|grade|type|class|model|category|phase|stage|"
+                    r"step)\s+)", re.IGNORECASE)
+_FRACTION = re.compile(r"[\s-]+(?:and\s+a\s+)?(?:halves|half|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?"
+                       r"|eighths?|ninths?|tenths?)\b", re.IGNORECASE)
+_PREFIXED = re.compile(r"[^\W\d][-–—/]$")  # "F-16", "COVID-19", "pre-1914": no figure of its own
+_FUSED = re.compile(r"\d[-–—/]$")  # "555-1234", "10–15%" unjoined: still a figure, but which part answers?
+_FUSED_AFTER = re.compile(r"[-–—/]\d")
+_NAMED_BY = re.compile(r"\b([A-Z]\w*)[ \u00a0]")  # "Apollo 11", "Boeing 747", "Super Bowl 50"
+# Words capitalised only because they open the sentence: "In 1918", "About 5,000", "Of 300 troops".
+_LEADING = frozenset(re.findall(r"\w+", """
+    a about after all almost an and approximately around as at barely before between but by c ca circa during each
+    estimated every exactly fewer for from in just least less more nearly of on only over roughly since some than
+    the then there these those through till to under until up with within"""))
+# "the 1938 Munich Agreement": a year naming something answers only a question about that thing.
+# "During the 2006 war, ..." dates the sentence by it, and so does a subject ("The 1923 earthquake
+# killed..."): there the year answers.
+_ATTRIBUTIVE = re.compile(r"\b(?:the|a|an|his|her|its|their|this|that)\s+$", re.IGNORECASE)
+_DATED_BY = re.compile(r"\b(?:during|in|at|by|since|until|throughout|amid)\s+\w+\s+$", re.IGNORECASE)
+_WINDOW = 40  # characters before a figure that a hedge can take (bounded: linear time)
 
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+def _ends(pattern: re.Pattern[str], sentence: str) -> set[int]:
+    """Where the matches of ``pattern`` end: a figure starting there follows one (one pass, linear time)."""
+    return {m.end() for m in pattern.finditer(sentence)}
+
+
 def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
     """Spans of ``sentence`` holding an expression of ``kind`` (``date`` or ``number``)."""
+    labels = _ends(_LABEL, sentence)
     if kind == "date":
-        return [m.span() for m in _DATE.finditer(sentence)]
+        return [(a, b) for a, b in (m.span() for m in _DATE.finditer(sentence))
+                if a not in labels and not _FRACTION.match(sentence, b)]
     if kind == "number":
-        dates = [m.span() for m in _DATE.finditer(sentence) if re.search(r"[A-Za-z]|-", m.group(0)) or
+        dates = [m.span() for m in _DATE.finditer(sentence) if re.search(r"[A-Za-z]|[-–/]", m.group(0)) or
                  _YEAR_ONLY.match(m.group(0))]
+        date_ends = [d_end for _, d_end in dates]
+        names = {m.end() for m in _NAMED_BY.finditer(sentence) if m.group(1).lower() not in _LEADING}
         out = []
         for m in _NUMBER.finditer(sentence):
             a, b = m.span()
-            if any(a < d_end and d_start < b for d_start, d_end in dates) and not _has_unit(m.group(0)):
+            i = bisect_right(date_ends, a)  # the first date ending after a (dates do not overlap)
+            if i < len(dates) and dates[i][0] < b and not _has_unit(m.group(0)):
                 continue  # a year or a date, not a quantity
             if m.group(0).lower() == "one":
                 continue  # "one of the first...": a pronoun far more often than a count
+            if a in labels or a in names and sentence[a].isdigit() or _FRACTION.match(sentence, b):
+                continue  # "No. 5", "Apollo 11", "two thirds"
             out.append((a, b))
         return out
     return []
@@ -105,22 +147,29 @@ def _fits(question: str, text: str) -> bool:
     return True
 
 
-def _joined(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merge "20,000-30,000" and "between 1945 and 1970" into one span, and take in a hedge before it
-    ("around 1930"). "From 1299 to 1923" stays two dates: which one answers needs reading."""
+def _joined(sentence: str, spans: list[tuple[int, int]], kind: str) -> list[tuple[int, int]]:
+    """Merge "20,000-30,000", "10–15%" (numbers) and "between 1945 and 1970" into one span. "From 1299 to
+    1923" stays two dates: which one answers needs reading. Only two figures join ("1-2-3" is no range),
+    which also keeps this linear in the sentence's length."""
     out: list[tuple[int, int]] = []
+    between = _ends(_BETWEEN, sentence) if len(spans) > 1 else set()
+    single = False  # whether out[-1] is one figure, not two joined
     for a, b in spans:
-        if out and (_RANGE.fullmatch(sentence[out[-1][1]:a]) and _BARE.fullmatch(sentence[out[-1][0]:out[-1][1]])
-                    and _BARE.fullmatch(sentence[a:b]) or _BETWEEN.search(sentence[:out[-1][0]])
-                    and sentence[out[-1][1]:a] == " and "):
+        if single and (_RANGE.fullmatch(sentence[out[-1][1]:a]) and _BARE.fullmatch(sentence[out[-1][0]:out[-1][1]])
+                       and (_BARE.fullmatch(sentence, a, b) or kind == "number" and _BARE.match(sentence, a, b))
+                       or out[-1][0] in between and sentence[out[-1][1]:a] == " and "):
             out[-1] = (out[-1][0], b)
+            single = False
         else:
             out.append((a, b))
-    hedged = []
-    for a, b in out:
-        m = _APPROX.search(sentence[:a])
-        hedged.append((m.start() if m else a, b))
-    return hedged
+            single = True
+    return out
+
+
+def _hedged(sentence: str, a: int, b: int) -> tuple[int, int]:
+    """Take in a hedge before the figure: "around 1930" is not "1930"."""
+    m = _APPROX.search(sentence, max(0, a - _WINDOW), a)
+    return (m.start() if m else a), b
 
 
 def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
@@ -129,8 +178,28 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     if kind not in ("date", "number") or (kind == "number" and _SKIP_NUMBER.search(question)):
         return None
     asked = f" {_norm(question)} "
-    found = [(a, b) for a, b in _joined(sentence, candidates(kind, sentence))
-             if f" {_norm(sentence[a:b])} " not in asked and (kind != "date" or _fits(question, sentence[a:b]))]
+    words = {w.rstrip("s") for w in asked.split()}
+    first = re.search(r"\w", sentence)
+    first_word = first.start() if first else -1
+    found = [(a, b) for a, b in _joined(sentence, candidates(kind, sentence), kind)
+             if f" {_norm(sentence[a:b])} " not in asked and (kind != "date" or _fits(question, sentence[a:b]))
+             and not _PREFIXED.search(sentence, max(0, a - 2), a)
+             and not _names_other(words, sentence, a, b, first_word)]
     if len(found) != 1:
         return None
-    return found[0]
+    a, b = found[0]
+    if _FUSED.search(sentence, max(0, a - 2), a) or _FUSED_AFTER.match(sentence, b):
+        return None  # "555-1234": part of a figure the patterns do not know
+    return _hedged(sentence, a, b)
+
+
+def _names_other(asked: set[str], sentence: str, a: int, b: int, first_word: int) -> bool:
+    """Whether a bare year is part of a name ("the 1938 Munich Agreement") whose words (``asked``: the
+    question's, without a plural s) the question does not use."""
+    if not _YEAR_ONLY.match(sentence[a:b]):
+        return False
+    article = _ATTRIBUTIVE.search(sentence, max(0, a - 12), a)
+    if article is None or _DATED_BY.search(sentence, max(0, a - 30), a) or article.start() == first_word:
+        return False
+    named = re.findall(r"\w+", sentence[b:b + _WINDOW])[:2]
+    return not any(w.casefold().rstrip("s") in asked for w in named)
