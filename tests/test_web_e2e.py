@@ -192,6 +192,19 @@ def test_ask_then_open_the_takeoka_citation(page: Any, server: str) -> None:
     assert page.locator("a.hl", has_text="Takeoka").count() >= 1
 
 
+def test_the_short_answer_is_shown_and_marked_inside_its_sentence(page: Any, server: str) -> None:
+    question = "When was Lyushkov born?"
+    expected = api(server, "/v1/ask", {"question": question})["answer"]
+    assert expected and expected["short"], "the API gives a short answer to this question"
+    ask(page, question)
+    assert page.text_content(".answer .short") == expected["short"]["text"]
+    assert page.text_content(".answer blockquote") == expected["text"]  # the whole sentence, unchanged
+    assert page.text_content(".answer blockquote strong") == expected["short"]["text"]
+    named = api(server, "/v1/ask", {"question": "Who killed Lyushkov?"})["answer"]  # names get no short answer
+    ask(page, "Who killed Lyushkov?")
+    assert (named is None or named["short"] is None) and page.locator(".answer .short").count() == 0
+
+
 def test_every_passage_link_opens_its_exact_text(page: Any, server: str) -> None:
     ask(page, QUESTION)
     spans = spans_of(api(server, "/v1/ask", {"question": QUESTION}))
