@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -72,7 +73,12 @@ class LocateResult:
 
 
 def normalize(text: str) -> tuple[str, np.ndarray]:
-    """Casefolded text with unified quotes/dashes and single spaces, and each character's original offset."""
+    """Folded text and each of its characters' original offset.
+
+    Casefolded and compatibility-decomposed character by character (NFKD: "é" and "e" + combining
+    accent compare equal, "ﬁ" is "fi"), one kind of quote mark and dash, invisible format characters
+    dropped (soft hyphen, zero-width space, direction marks), whitespace runs as one space.
+    """
     out: list[str] = []
     offsets: list[int] = []
     space = False
@@ -83,8 +89,15 @@ def normalize(text: str) -> tuple[str, np.ndarray]:
                 offsets.append(i)
             space = True
             continue
+        folded = _FOLD.get(ch)
+        if folded is None:
+            if ch.isascii():
+                folded = ch.lower()
+            elif unicodedata.category(ch) == "Cf":
+                continue
+            else:
+                folded = unicodedata.normalize("NFKD", ch.casefold())
         space = False
-        folded = _FOLD.get(ch) or ch.casefold()
         out.append(folded)
         offsets.extend([i] * len(folded))
     return "".join(out), np.asarray(offsets, dtype=np.int64)
@@ -111,6 +124,12 @@ def _at_word_edges(text: str, start: int, end: int) -> bool:
     before = start == 0 or not (text[start - 1].isalnum() and text[start].isalnum())
     after = end == len(text) or not (text[end - 1].isalnum() and text[end].isalnum())
     return before and after
+
+
+def _whole_characters(offsets: np.ndarray, a: int, b: int) -> bool:
+    """Whether folded positions ``a:b`` cover whole source characters ("cafe" must not match the
+    "cafe" of "café" decomposed, leaving its accent out)."""
+    return (a == 0 or offsets[a - 1] != offsets[a]) and (b == len(offsets) or offsets[b] != offsets[b - 1])
 
 
 def verbatim_spans(index: Index, claim: str, limit: int,
@@ -141,7 +160,7 @@ def verbatim_spans(index: Index, claim: str, limit: int,
             pos = norm.find(needle)
             while pos >= 0 and len(found) < limit:
                 start, end = int(offsets[pos]), int(offsets[pos + len(needle) - 1]) + 1
-                if _at_word_edges(text, start, end):
+                if _at_word_edges(text, start, end) and _whole_characters(offsets, pos, pos + len(needle)):
                     found.append((doc_id, start, end, "normalized"))
                 pos = norm.find(needle, pos + 1)
         if found:
