@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-TOKENIZER_ID = "word-lower-en-stop-q-snowball-v2"
+TOKENIZER_ID = "word-lower-fold-en-stop-q-snowball-v3"
 # Function words and question words on top of bm25s's short English list: in a question such as
 # "When did Lyushkov defect?" only "Lyushkov" and "defect" carry evidence.
 _EXTRA = (
@@ -42,10 +43,24 @@ def _stemmer():  # noqa: ANN202
     return Stemmer.Stemmer("english")
 
 
+def fold(text: str) -> str:
+    """Lower case without accents on Latin letters or compatibility forms: "Zürich" → "zurich", "ﬁnal" →
+    "final", "Ｔｅａ" → "tea", so a query typed without accents finds the accented word (and the reverse)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch) and out and out[-1].isascii():
+            continue  # an accent on a Latin letter; "й" stays "й" (other scripts' marks make other letters)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without English stop words, Snowball-stemmed."""
+    """Folded (``fold``) word tokens without English stop words, Snowball-stemmed."""
     stop = _stopwords()
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in stop]
     stemmer = _stemmer()
     return stemmer.stemWords(words) if stemmer is not None and words else words
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.lexical import LexicalIndex, tokenize
+from rag.lexical import LexicalIndex, fold, tokenize
 
 TEXTS = [
     "Lyushkov was born in Odessa in 1900.",
@@ -51,3 +51,19 @@ def test_scores_are_those_of_bm25s_own_vocabulary() -> None:
     for query in ("Lyushkov born", "Japan Tokyo 1938", "honey queen", "executed August 1945 Lyushkov"):
         tokens = [t for t in dict.fromkeys(tokenize(query)) if t in theirs.vocab_dict]
         assert np.array_equal(ours.scores(tokenize(query)), np.asarray(theirs.get_scores(tokens), dtype=np.float32))
+
+
+def test_tokens_fold_accents_on_latin_letters_and_compatibility_forms() -> None:
+    assert fold("Zürich ÉMIGRÉ ﬁnal Ｔｅａ") == "zurich emigre final tea"
+    assert tokenize("White émigré women") == tokenize("white emigre women")
+    assert tokenize("naïve café") == tokenize("naive cafe")
+    assert fold("Самойлович") == "самойлович"  # "й" is its own letter, not "и" with an accent
+    assert fold("straße Ærø") == "straße ærø"  # letters without a decomposition stay
+    assert fold("plain ascii") == "plain ascii"
+
+
+def test_a_query_without_accents_scores_the_accented_text() -> None:
+    texts = ["The café opened in Zürich in 1921.", "Tea is grown in Assam."]
+    index = LexicalIndex.build(texts)
+    scores = index.scores(tokenize("cafe zurich"))
+    assert scores[0] > 0 and scores[1] == 0
