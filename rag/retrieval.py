@@ -7,17 +7,16 @@ contains, the same dense/BM25 evidence of its neighbouring sentences, answer-typ
 number; "who"/"where" and a name the question does not already use) and its length. A chunk's
 score adds its own dense, BM25 and coverage evidence to its best sentence's score, so the
 passage ranked first is the one holding the best evidence sentence, which becomes its top
-highlight. The weights (``TUNING``) were fitted on half of the SQuAD development articles and
-validated on the other half and on the Lyushkov questions (docs/evaluation.md). The dense evidence
-uses the query vector through a fitted per-dimension adapter (``rag.adapter``)."""
+highlight. The weights (``TUNING``, rag.retrieval_weights) were fitted on half of the SQuAD
+development articles and validated on the other half and on the Lyushkov questions
+(docs/evaluation.md). The dense evidence uses the query vector through a fitted per-dimension
+adapter (``rag.adapter``). Query and SearchResult are in rag.query (both re-exported here)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -28,41 +27,20 @@ from rag.embedding import Embedder
 from rag.errors import InvalidRequestError, NotFoundError
 from rag.fusion import convex, max_normalize, rrf, top_k
 from rag.lexical import tokenize
+from rag.query import Query, SearchResult
+from rag.retrieval_weights import PASSAGE_FEATURES, SENTENCE_FEATURES, TUNING, Tuning
 from rag.store import Index
+
+__all__ = [
+    "BIGRAM_CACHE", "DENSE_ALL_LIMIT", "EXACT_LIMIT", "MODES", "PASSAGE_FEATURES", "SENTENCE_FEATURES", "TUNING",
+    "Mode", "Query", "Retriever", "SearchResult", "Tuning", "cosines", "restating_prose",
+]
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 EXACT_LIMIT = 50_000  # below this many chunks every chunk is scored exactly
 BIGRAM_CACHE = 500_000  # sentences whose word pairs are remembered
 DENSE_ALL_LIMIT = 200_000  # below this many sentences a query's cosine with every sentence is computed once
-
-SENTENCE_FEATURES = ("dense", "lexical", "coverage", "context_dense", "context_lexical", "answer_type", "bigrams",
-                     "year", "name", "assertive", "length", "reference")
-PASSAGE_FEATURES = ("chunk_dense", "chunk_lexical", "chunk_coverage", "best_sentence")
-_LEXICAL = {"lexical", "coverage", "context_lexical", "bigrams", "chunk_lexical", "chunk_coverage"}
-_DENSE = {"dense", "context_dense", "chunk_dense"}
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """Weights of ``SENTENCE_FEATURES`` (highlights) and ``PASSAGE_FEATURES`` (ranking)."""
-
-    sentence: tuple[float, ...] = (0.6, 0.0, 0.2, 0.035, 0.02, 0.05, 0.1, 0.05, 0.02, 0.0, 0.02, 0.0)
-    passage: tuple[float, ...] = (0.035, 0.0, 0.1, 0.5)
-
-    def replace(self, **changes: Any) -> Tuning:
-        return dataclasses.replace(self, **changes)
-
-    def for_mode(self, mode: str) -> Tuning:
-        """Dense mode drops the lexical features; lexical mode drops the dense ones."""
-        if mode == "hybrid":
-            return self
-        drop = _LEXICAL if mode == "dense" else _DENSE
-        return Tuning(tuple(0.0 if n in drop else w for n, w in zip(SENTENCE_FEATURES, self.sentence, strict=True)),
-                      tuple(0.0 if n in drop else w for n, w in zip(PASSAGE_FEATURES, self.passage, strict=True)))
-
-
-TUNING = Tuning()
 
 
 def restating_prose(index: Index, ranked: Sequence[int]) -> int | None:
@@ -85,28 +63,6 @@ def cosines(vectors: np.ndarray, query: np.ndarray, block: int = 1024) -> np.nda
     if len(vectors) <= block:
         return vectors @ query
     return np.concatenate([vectors[i:i + block] @ query for i in range(0, len(vectors), block)])
-
-
-@dataclass(frozen=True)
-class Query:
-    """A query prepared once: its text, vector and BM25 tokens (lexical scores are cached on it)."""
-
-    text: str
-    vector: np.ndarray  # the embedder's query vector (answer and claim models use it as it is)
-    tokens: tuple[str, ...]
-    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    dense: np.ndarray | None = field(default=None, compare=False, repr=False)  # adapted, for the dense evidence
-
-    @property
-    def search_vector(self) -> np.ndarray:
-        """The vector the retriever's dense evidence uses (``rag.adapter``)."""
-        return self.vector if self.dense is None else self.dense
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    passages: list[Passage]
-    took_ms: float
 
 
 class Retriever:
