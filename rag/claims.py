@@ -227,9 +227,9 @@ def attested(claim: str, sentence: str, sentence_tokens: frozenset[str]) -> bool
             and not polarity_conflicts(claim, sentence))
 
 
-def conflicts_of(claim: str, source: str) -> tuple[Conflict, ...]:
-    """Dates and numbers that differ, then words one side negates and the other states."""
-    pairs = compare(claim, source).conflicts + polarity_conflicts(claim, source)
+def conflicts_of(claim: str, source: str, *, polarity: bool = True) -> tuple[Conflict, ...]:
+    """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states."""
+    pairs = compare(claim, source).conflicts + (polarity_conflicts(claim, source) if polarity else ())
     return tuple(Conflict(c, s) for c, s in pairs)
 
 
@@ -256,7 +256,8 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
     matches: list[Match] = []
     for doc_id, start, end, kind in verbatim_spans(index, text, k, doc_ids):
         doc = index.documents[doc_id]
-        conflicts = conflicts_of(text, doc.text[start:end])
+        # the span is the claim up to case, quote marks and spacing: the same words, the same polarity
+        conflicts = conflicts_of(text, doc.text[start:end], polarity=False)
         matches.append(Match(doc_id, start, end, doc.text[start:end], 1.0, kind, conflicts,
                              _citation(doc, start, end)))
     supported = bool(matches) and not matches[0].conflicts

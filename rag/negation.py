@@ -7,19 +7,34 @@ punctuation or a clause word): "was not killed" negates *kill*, "did not defect 
 *defect* (not *Japan*). A word one side negates and the other
 states without negation is a polarity conflict, reported like a number conflict:
 ``("not killed", "killed")``. A negated word the other side never mentions is no evidence either
-way ("killed, not captured" says nothing about a claim that he was killed).
+way ("killed, not captured" says nothing about a claim that he was killed). The rest of a negated
+clause is not affirmed ("was not killed by the Japanese" affirms nothing about the Japanese), nor
+is a clause whose subject is negative ("No soldier survived", "Neither he nor his wife survived",
+"None of the crew survived"). A source that negates a word in one place and states it in another
+contradicts a claim only where the claim's use reads like the negated one ("won the 1990 election"
+is not "had never won an election"). Not denials: "whether or not", a negator joined by a hyphen
+("never-ending"), a capitalised "No" or "Never" inside a sentence (a name: "Dr. No").
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.lexical import tokenize
 
 SCOPE = 3  # words after a negator that it can govern
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[,;:.!?()\"“”]")
+NEIGHBOURS = 4  # how far to look for the content words around a use of a word
+Context = tuple[str | None, str | None]  # the content-word stems before and after a use
+_APOSTROPHE = str.maketrans(dict.fromkeys("’‘ʼ`´′", "'"))
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;:.!?()\"“”]")
 _NEGATORS = frozenset({"not", "never", "cannot", "nor", "neither", "no"})
+# at the start of a clause these deny its predicate ("No soldier survived"), not the word after them
+_NEGATIVE_SUBJECTS = frozenset({"no", "neither", "none", "nobody", "nothing", "nowhere"})
+_TITLES = frozenset({"dr", "mr", "mrs", "ms", "st", "prof", "sr", "jr", "no"})  # "Dr. No": not a sentence start
+_HYPHENS = frozenset("-‐‑")
+_SENTENCE_START = frozenset({".", "!", "?", ":", ";", "(", '"', "“", "”"})
 # "not only ... but", "not least", "no doubt": not a denial of the words that follow
 _NOT_DENIAL = frozenset({"only", "just", "least", "merely", "simply", "far", "long", "before", "yet", "doubt",
                          "sooner", "less", "more", "matter"})
@@ -31,7 +46,22 @@ _CLAUSE = frozenset({"but", "and", "or", "although", "though", "while", "whereas
 
 
 def _is_negator(word: str) -> bool:
-    return word in _NEGATORS or word.endswith(("n't", "n’t"))
+    return word in _NEGATORS or word.endswith("n't")
+
+
+def _is_name(raw: list[str], words: list[str], i: int) -> bool:
+    """A capitalised word inside a sentence ("Dr. No", "Never Say Never Again"); "NOT" is emphasis."""
+    if i == 0 or not raw[i][0].isupper() or raw[i].isupper():
+        return False
+    return words[i - 1] not in _SENTENCE_START or (words[i - 1] == "." and i >= 2 and words[i - 2] in _TITLES)
+
+
+def _clause_rest(words: list[str], i: int) -> range:
+    """The words after ``i`` up to the end of its clause (punctuation or a clause word other than "or")."""
+    j = i + 1
+    while j < len(words) and words[j][0].isalnum() and (words[j] == "or" or words[j] not in _CLAUSE):
+        j += 1
+    return range(i + 1, j)
 
 
 @lru_cache(maxsize=4096)
@@ -40,32 +70,96 @@ def _stem(word: str) -> str | None:
     return tokens[0] if len(tokens) == 1 else None
 
 
-def polarity(text: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(negated, affirmed): content-word stems of ``text`` mapped to how they read there
-    ("not killed" / "killed"). A stem negated anywhere is not counted as affirmed."""
-    words = [w.lower() for w in _WORD.findall(text)]
+@dataclass(frozen=True)
+class _Reading:
+    negated: dict[str, str]  # stem -> "not killed"
+    affirmed: dict[str, str]  # stem -> "killed", for stems never negated in the text
+    where_negated: dict[str, list[Context]]
+    where_stated: dict[str, list[Context]]  # every unnegated use, also of stems negated elsewhere
+
+
+def _context(words: list[str], stems: list[str | None], negative: list[bool], j: int) -> Context:
+    """The nearest content words before and after position ``j`` (not across punctuation or negators)."""
+    around: list[str | None] = []
+    for step in (-1, 1):
+        found = None
+        k = j + step
+        while 0 <= k < len(words) and abs(k - j) <= NEIGHBOURS and words[k][0].isalnum():
+            if stems[k] is not None and not negative[k]:
+                found = stems[k]
+                break
+            k += step
+        around.append(found)
+    return around[0], around[1]
+
+
+def _readings(text: str) -> _Reading:
+    """How ``text`` reads each content word: negated, stated, and where (for telling uses apart)."""
+    text = text.translate(_APOSTROPHE)
+    found = list(_WORD.finditer(text))
+    raw = [m.group(0) for m in found]
+    words = [w.lower() for w in raw]
+    negative = [(_is_negator(w) or w in _NEGATIVE_SUBJECTS) and not _is_name(raw, words, i)
+                and text[m.end():m.end() + 1] not in _HYPHENS  # "never-ending", "no-fly zone"
+                for i, (w, m) in enumerate(zip(words, found, strict=True))]
+    stems = [_stem(w) if w[0].isalnum() else None for w in words]
     negated: dict[str, str] = {}
-    affirmed: dict[str, str] = {}
+    stated: dict[str, str] = {}
+    where_negated: dict[str, list[Context]] = {}
+    where_stated: dict[str, list[Context]] = {}
     governed: set[int] = set()
+    unaffirmed: set[int] = set()  # in a negated clause: neither affirmed nor (unless governed) negated
+    denied_clause_end = -1  # the end of a clause whose subject is negative
     for i, word in enumerate(words):
-        if not _is_negator(word) or (i + 1 < len(words) and words[i + 1] in _NOT_DENIAL) \
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if not negative[i] or following in _NOT_DENIAL \
                 or (i > 0 and words[i - 1] == "(") or _UNTIL & set(words[i + 1:i + 2 + SCOPE]):
             continue  # "(not votes)" is an aside, not the sentence's polarity
+        rest = _clause_rest(words, i)
+        unaffirmed.update(rest)
+        if i < denied_clause_end or not _is_negator(word) or (word == "not" and i > 0 and words[i - 1] == "or"):
+            continue  # inside a negative subject's clause, "nobody"/"nothing", "whether or not": nothing is governed
+        if word in _NEGATIVE_SUBJECTS and following not in _PASS_OVER \
+                and (i == 0 or not words[i - 1][0].isalnum() or words[i - 1] in _CLAUSE):
+            denied_clause_end = rest.stop
+            continue
         for j in range(i + 1, min(len(words), i + 1 + SCOPE + 1)):
-            if not words[j][0].isalnum() or words[j] in _CLAUSE or _is_negator(words[j]):
+            if not words[j][0].isalnum() or words[j] in _CLAUSE or negative[j]:
                 break
             if words[j] in _PASS_OVER:
                 continue
-            stem = _stem(words[j])
+            stem = stems[j]
             if stem is not None:  # the first content word: the predicate ("not killed"), not its objects
                 negated.setdefault(stem, " ".join(words[i:j + 1]))
+                where_negated.setdefault(stem, []).append(_context(words, stems, negative, j))
                 governed.add(j)
                 break
     for j, word in enumerate(words):
-        stem = _stem(word) if word[0].isalnum() else None
-        if stem is not None and j not in governed and stem not in negated:
-            affirmed.setdefault(stem, word)
-    return negated, affirmed
+        stem = stems[j]
+        if stem is not None and j not in governed and j not in unaffirmed:
+            stated.setdefault(stem, word)
+            where_stated.setdefault(stem, []).append(_context(words, stems, negative, j))
+    affirmed = {stem: word for stem, word in stated.items() if stem not in negated}
+    return _Reading(negated, affirmed, where_negated, where_stated)
+
+
+def polarity(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(negated, affirmed): content-word stems of ``text`` mapped to how they read there
+    ("not killed" / "killed"). A stem negated anywhere is not counted as affirmed."""
+    reading = _readings(text)
+    return reading.negated, reading.affirmed
+
+
+def _near(a: Context, b: Context) -> bool:
+    return (a[0] is not None and a[0] == b[0]) or (a[1] is not None and a[1] == b[1])
+
+
+def _restates(claim: _Reading, source: _Reading, stem: str) -> bool:
+    """Whether every use of ``stem`` in the claim reads like one the source states and unlike the one
+    it negates ("won the 1990 election" against "who had never won an election, won the 1990 election")."""
+    stated, negated = source.where_stated.get(stem, []), source.where_negated.get(stem, [])
+    return bool(stated) and all(any(_near(use, s) for s in stated) and not any(_near(use, n) for n in negated)
+                                for use in claim.where_stated.get(stem, []))
 
 
 def polarity_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:
@@ -74,11 +168,13 @@ def polarity_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:
     A word the claim negates is not checked against a source that contrasts two clauses ("Takeoka
     was content with letting him escape, but Yanagita told him this was unacceptable"): its
     affirmation may be denied in the other clause in words no negator marks. A word the source
-    negates ("was not A but B") is checked whatever the source's shape.
+    negates ("was not A but B") is checked whatever the source's shape, unless the source also states
+    it where the claim's words around it match ("was not paid at first, but was later paid in gold"
+    does not contradict "he was paid in gold").
     """
-    claim_neg, claim_aff = polarity(claim)
-    source_neg, source_aff = polarity(source)
+    said, src = _readings(claim), _readings(source)
     found = [] if _CONTRAST.search(source) else \
-        [(phrase, source_aff[stem]) for stem, phrase in claim_neg.items() if stem in source_aff]
-    found += [(claim_aff[stem], phrase) for stem, phrase in source_neg.items() if stem in claim_aff]
+        [(phrase, src.affirmed[stem]) for stem, phrase in said.negated.items() if stem in src.affirmed]
+    found += [(said.affirmed[stem], phrase) for stem, phrase in src.negated.items()
+              if stem in said.affirmed and not _restates(said, src, stem)]
     return tuple(dict.fromkeys(found))

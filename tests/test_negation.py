@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.claims import locate
+from rag.config import Settings
 from rag.negation import polarity, polarity_conflicts
 from rag.retrieval import Retriever
+from tests.conftest import write_corpus
 
 CONFLICTS = [
     ("Lyushkov was not killed by the Japanese.", "he was killed by the Japanese in 1945", ("not killed", "killed")),
@@ -17,6 +21,14 @@ CONFLICTS = [
     ("He no longer worked for the NKVD.", "He worked for the NKVD.", ("no longer worked", "worked")),
     ("Lyushkov returned to Moscow.", "Lyushkov did not return to Moscow.", ("returned", "not return")),
     ("The plot was a success.", "The plot was not a success, but it was the only one.", ("success", "not a success")),
+    ("He didn’t join the party.", "He joined the party.", ("didn't join", "joined")),  # curly apostrophe
+    ("He didnʼt join the party.", "He joined the party.", ("didn't join", "joined")),
+    ("NOT ONE soldier survived.", "The soldiers survived.", ("not one soldier", "soldiers")),
+    ("No one survived the sinking.", "Everyone survived the sinking.", ("no one survived", "survived")),
+    ("He cannot swim.", "He can swim.", ("cannot swim", "swim")),
+    ("It can be bound even if central government.", "It can be bound even if not central government.",
+     ("central", "not central")),
+    ("Defining it is impossible.", "Defining it is difficult, if not impossible.", ("impossible", "not impossible")),
 ]
 
 NO_CONFLICT = [
@@ -31,6 +43,38 @@ NO_CONFLICT = [
     ("Yanagita would not let Lyushkov escape.",  # the source denies the affirmation in its other clause
      "Takeoka was content with letting Lyushkov escape, but Yanagita said this was unacceptable."),
     ("", "He was killed."),
+    # "No", "Never", "Not" capitalised inside a sentence are names, not negators
+    ("The film Dr. No was released in 1962.", "The film was released in 1962."),
+    ("The film was released in 1962.", "The film Dr. No was released in 1962."),
+    ("The film Never Say Never Again was released in 1983.", "The film was released in 1983."),
+    # "or not", "if not": a hedge, not a denial
+    ("It is unclear whether he was killed.", "Whether or not he was killed remains unclear."),
+    ("It was one of the largest cities in Europe.", "It was one of the largest, if not the largest, cities in Europe."),
+    # a negative subject denies its clause's predicate, so the predicate is not affirmed there
+    ("He did not survive the crash.", "Neither he nor his wife survived the crash."),
+    ("Her sister was a painter.", "Neither her brother nor her sister had children."),
+    ("The soldiers did not survive the battle.", "No soldier survived the battle."),
+    ("Nobody survived the sinking.", "No one survived the sinking."),
+    ("The crew did not survive.", "None of the crew survived."),
+    ("None of the crew survived.", "The crew did not survive."),
+    # the words after a negated verb are in its scope, not affirmed
+    ("Lyushkov was not a Japanese spy.", "Lyushkov was not killed by the Japanese."),
+    # a source that both negates and states a word is no evidence against a claim stating it
+    ("Smith won the 1990 election.", "Smith, who had never won an election before, won the 1990 election."),
+    ("He was paid in gold.", "He was not paid at first, but was later paid in gold."),
+    ("He was not paid at first.", "He was not paid at first, but was later paid in gold."),
+    # a negator joined by a hyphen makes a compound word, not a denial
+    ("The war ended in 1945.", "The never-ending war ended in 1945."),
+    # idioms that deny nothing
+    ("The disease is common in Europe.", "The disease is not uncommon in Europe."),
+    ("20 people died in the fire.", "No fewer than 20 people died in the fire."),
+    ("It was a rumour.", "It was nothing but a rumour."),
+    ("Smith won the race.", "The race was won by none other than Smith."),
+    ("The Prime Minister lives at 10 Downing Street.", "The Prime Minister lives at No. 10 Downing Street."),
+    ("Soldiers crossed the land at dawn.", "Soldiers crossed no-man's land at dawn."),
+    ("He can swim.", "He can not only swim but also dive."),
+    ("He barely survived.", "He survived."),  # "hardly", "barely", "without" are not read
+    ("He left without paying.", "He paid and left."),
 ]
 
 
@@ -47,6 +91,37 @@ def test_no_conflict_without_a_word_of_opposite_polarity(claim: str, source: str
 def test_a_word_negated_anywhere_is_not_affirmed() -> None:
     negated, affirmed = polarity("He was not killed; he was killed later.")
     assert "kill" in negated and "kill" not in affirmed
+
+
+def test_polarity_is_linear_in_the_text_length() -> None:
+    import time
+
+    source = "He was not killed, never captured and no one knew. " * 500
+    t0 = time.perf_counter()
+    polarity_conflicts("He was killed. " * 500, source)
+    small = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    polarity_conflicts("He was killed. " * 5000, source * 10)
+    assert time.perf_counter() - t0 < 30 * small + 0.5
+
+
+def test_a_claim_found_verbatim_or_normalised_has_no_polarity_conflict(tmp_path: Path) -> None:
+    from rag.service import Engine, build
+
+    text = ("The film Dr. No was released in 1962. He didn't join the party in 1920. "
+            "The film Never Say Never Again was released in 1983. "
+            "It was one of the largest, if not the largest, cities in Europe.")
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / "corpus", {"films.txt": text}),
+                        index_dir=tmp_path / "index")
+    build(settings)
+    retriever = Engine(settings).retriever
+    for claim in ("The film Dr. No was released in 1962", "the film dr. no was released in 1962",
+                  "the film never say never again was released in 1983",
+                  "He didn‘t join the party in 1920", "He didn`t join the party in 1920",
+                  "IT WAS ONE OF THE LARGEST, IF NOT THE LARGEST, CITIES IN EUROPE"):
+        result = locate(retriever, claim)
+        assert result.matches[0].match in ("exact", "normalized"), claim
+        assert result.matches[0].conflicts == () and result.supported, claim
 
 
 def test_locate_does_not_support_a_negated_claim(retriever: Retriever) -> None:
