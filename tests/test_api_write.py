@@ -3,6 +3,7 @@ hot reload, metadata, bad input that changes nothing, and incremental embedding.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from rag.api import create_app
 from rag.config import Settings
 from rag.embedding import FakeEmbedder
+from rag.generations import set_current
 from rag.service import build, write_lock
 from rag.store import collect_garbage, load_index
 from tests.conftest import ADMIN, MD_DOC, READER, REPO, WIKI_DOC, make_keyed_settings, write_corpus
@@ -317,10 +319,11 @@ def test_server_picks_up_a_generation_built_elsewhere(client: TestClient, settin
 
 def test_a_corrupted_new_generation_is_refused_and_the_old_one_served(client: TestClient, settings: Settings) -> None:
     before = version(client)
-    write_corpus(settings.corpus_dir, {"kites.txt": KITES})
-    broken = build(settings).path
-    assert broken is not None
+    # Damaged before it is published: a build's generation could be loaded before the test damaged it.
+    broken = settings.index_dir / "generations" / "999999-damaged"
+    shutil.copytree(settings.index_dir / "generations" / before, broken)
     (broken / "chunks.jsonl").write_text("corrupted")
+    set_current(settings.index_dir, broken.name)
     time.sleep(0.6)  # several watcher ticks
     ready = client.get("/readyz").json()
     assert ready["index_version"] == before and "refused" in (ready["warning"] or "")
