@@ -29,6 +29,10 @@ CONFLICTS = [
     ("It can be bound even if central government.", "It can be bound even if not central government.",
      ("central", "not central")),
     ("Defining it is impossible.", "Defining it is difficult, if not impossible.", ("impossible", "not impossible")),
+    ("He signed the treaty.", "He refused to sign the treaty.", ("signed", "refused to sign")),
+    # a negated clause ends at the next auxiliary verb: the main clause's verb is the one stated
+    ("A player who fails to train hard does win games.", "A player who fails to train hard does not win games.",
+     ("win", "not win")),
 ]
 
 NO_CONFLICT = [
@@ -63,6 +67,14 @@ NO_CONFLICT = [
     ("Smith won the 1990 election.", "Smith, who had never won an election before, won the 1990 election."),
     ("He was paid in gold.", "He was not paid at first, but was later paid in gold."),
     ("He was not paid at first.", "He was not paid at first, but was later paid in gold."),
+    ("He was one of the first scientists to use it.", "He was among the first, if not the first, scientists to use it."),
+    # "failed to", "refused to", "unable to" deny what follows as "not" does
+    ("The city was not captured.", "The army failed to capture the city."),
+    ("He did not sign the treaty.", "He refused to sign the treaty."),
+    ("He could not attend the funeral.", "He was unable to attend the funeral."),
+    ("The bank was founded in 1930.", "The bank failed in 1930."),  # no "to": not a denial
+    ("He attended the meetings.", "He never failed to attend the meetings."),  # a double negation
+    ("He never failed to attend the meetings.", "He attended the meetings every week."),
     # a negator joined by a hyphen makes a compound word, not a denial
     ("The war ended in 1945.", "The never-ending war ended in 1945."),
     # idioms that deny nothing
@@ -93,15 +105,17 @@ def test_a_word_negated_anywhere_is_not_affirmed() -> None:
     assert "kill" in negated and "kill" not in affirmed
 
 
-def test_polarity_is_linear_in_the_text_length() -> None:
+@pytest.mark.parametrize("source", ["He was not killed, never captured and no one knew. ",
+                                    "no one said he was not killed or never captured "])  # one long clause
+def test_polarity_is_linear_in_the_text_length(source: str) -> None:
     import time
 
-    source = "He was not killed, never captured and no one knew. " * 500
+    polarity_conflicts("He was killed. ", source)  # warm the stemmer
     t0 = time.perf_counter()
-    polarity_conflicts("He was killed. " * 500, source)
+    polarity_conflicts("He was killed. " * 500, source * 500)
     small = time.perf_counter() - t0
     t0 = time.perf_counter()
-    polarity_conflicts("He was killed. " * 5000, source * 10)
+    polarity_conflicts("He was killed. " * 5000, source * 5000)
     assert time.perf_counter() - t0 < 30 * small + 0.5
 
 
