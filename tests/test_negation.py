@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.claims import locate
 from rag.config import Settings
@@ -98,6 +100,19 @@ def test_a_flipped_polarity_is_a_conflict(claim: str, source: str, expected: tup
 @pytest.mark.parametrize(("claim", "source"), NO_CONFLICT)
 def test_no_conflict_without_a_word_of_opposite_polarity(claim: str, source: str) -> None:
     assert polarity_conflicts(claim, source) == ()
+
+
+_PIECES = st.sampled_from(["not", "Not", "NOT", "no", "No", "never", "Never", "nor", "neither", "didn’t", "can't",
+                           "cannot", "failed", "to", "if", "or", "whether", "only", "until", "one", "none", "Dr.",
+                           "killed", "kill", "Japan", "won", "the", "election", ",", ".", ";", "(", ")", '"', "“",
+                           "-", "no-man's", "never-ending", "é", "", " ", "\n", "1990", "Smith"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map(" ".join), st.lists(_PIECES, max_size=40).map(" ".join))
+def test_any_text_reads_without_error_and_never_contradicts_itself(claim: str, source: str) -> None:
+    polarity_conflicts(claim, source)
+    assert polarity_conflicts(source, source) == ()
 
 
 def test_a_word_negated_anywhere_is_not_affirmed() -> None:
