@@ -37,6 +37,7 @@ MatchKind = Literal["exact", "normalized", "paraphrase"]
 _FOLD = {**dict.fromkeys("‘’‚‛′`´", "'"), **dict.fromkeys("“”„‟″«»", '"'),
          **dict.fromkeys("‐‑‒–—―−", "-"), "…": "..."}
 PARAPHRASE_CANDIDATES = 30
+DENSE_BLOCK = 65536  # sentences scored at once when locate is restricted to some documents
 CLAIM_FEATURES = ("dense", "coverage", "context_coverage", "reverse_coverage", "unknown")
 # Fitted by `scripts/calibrate_claims.py -n 200` on fold A of the SQuAD development worlds (synthetic
 # supported and unsupported claims, see docs/answers.md), validated on fold B. The threshold is the
@@ -196,14 +197,26 @@ def candidate_sentences(retriever: Retriever, vector: np.ndarray, tokens: tuple[
         sids = np.array(sorted({s for d in set(doc_ids) for ci in index.doc_chunks.get(d, [])
                                 for s in index.chunks[ci].sentence_ids}), dtype=np.int64)
         if len(sids):
-            dense = index.sentence_vectors[sids] @ vector
-            found.update(sids[top_k(dense, n)].tolist())
+            found.update(_best_dense(index, sids, vector, n))
             found.update(sids[top_k(max_normalize(index.sentence_bm25.scores(tokens)[sids]), n)].tolist())
     elif len(index.sentences):
         _, ids = index.sentence_faiss.search(vector[None, :], min(n, len(index.sentences)))
         found.update(int(i) for i in ids[0] if i >= 0)
         found.update(top_k(max_normalize(index.sentence_bm25.scores(tokens)), n).tolist())
     return np.array(sorted(s for s in found if index.sentences[s].kind != "heading"), dtype=np.int64)
+
+
+def _best_dense(index: Index, sids: np.ndarray, vector: np.ndarray, n: int) -> list[int]:
+    """The ``n`` sentences of ``sids`` most similar to ``vector``, scored a block at a time (a selection
+    of most of a large corpus is never copied into memory at once)."""
+    best_ids, best_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+    for lo in range(0, len(sids), DENSE_BLOCK):
+        block = sids[lo:lo + DENSE_BLOCK]
+        ids = np.concatenate([best_ids, block])
+        scores = np.concatenate([best_scores, (index.sentence_vectors[block] @ vector).astype(np.float32)])
+        keep = top_k(scores, n)
+        best_ids, best_scores = ids[keep], scores[keep]
+    return best_ids.tolist()
 
 
 _NAME = re.compile(r"(?<=\s)[A-Z][\w'’-]*")

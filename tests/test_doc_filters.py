@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -104,3 +105,20 @@ def test_cli_takes_doc(built_settings: Settings, capsys: pytest.CaptureFixture[s
         assert main([*command, "--doc", "nope", *common]) == 2
         err = capsys.readouterr().err
         assert "nope" in err and "rag list" in err
+
+
+def test_locate_scores_a_large_selection_a_block_at_a_time(retriever: Retriever,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import claims
+    from rag.fusion import top_k
+
+    index = retriever.index
+    sids = np.arange(len(index.sentences), dtype=np.int64)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        vector = rng.normal(size=index.sentence_vectors.shape[1]).astype(np.float32)
+        expected = sids[top_k(index.sentence_vectors @ vector, 7)].tolist()
+        monkeypatch.setattr(claims, "DENSE_BLOCK", 3)  # many blocks, each merged into the running best
+        assert claims._best_dense(index, sids, vector, 7) == expected
+        monkeypatch.setattr(claims, "DENSE_BLOCK", 65536)
+        assert claims._best_dense(index, sids, vector, 7) == expected
