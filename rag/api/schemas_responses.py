@@ -110,8 +110,13 @@ class AskResponse(BaseModel):
 
 
 class Conflict(BaseModel):
-    claim: str
-    source: str
+    """Where a match contradicts the claim: a date or number ("1939" against "1938"), or a negation
+    ("not killed" against "killed")."""
+
+    model_config = _examples({"claim": "1939", "source": "1938"}, {"claim": "not killed", "source": "killed"})
+
+    claim: str = Field(description="the claim's words")
+    source: str = Field(description="the matched sentence's words they contradict")
 
 
 class Match(BaseModel):
@@ -120,8 +125,11 @@ class Match(BaseModel):
     end: int
     text: str
     score: float
-    match: Literal["exact", "normalized", "paraphrase"]
-    conflicts: list[Conflict]
+    match: Literal["exact", "normalized", "paraphrase"] = Field(
+        description="exact: the claim's text as it stands; normalized: the same up to case, whitespace, quote "
+                    "marks, dashes and Unicode forms; paraphrase: a sentence scored as stating it")
+    conflicts: list[Conflict] = Field(description="what the match contradicts; a claim whose best match has "
+                                                  "any is not supported")
     citation: Citation
 
 
