@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,33 @@ in the 17th century by Catherine of Braganza.
 Black tea is steeped in water near boiling point for three to five minutes. Green tea needs
 cooler water, about 80 °C, or it turns bitter.
 """
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.02) -> Any:
+    """Poll ``condition`` until it returns something true and return that; fail saying ``what`` did not
+    happen within ``timeout`` seconds. For what a background thread or process does: a fixed sleep
+    races with it on a loaded machine, a deadline only bounds a hang."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} (waited {timeout:g} s)")
+        time.sleep(interval)
+
+
+def fastest(func: Callable[[], Any], tries: int = 3) -> float:
+    """The best of a few timings, in seconds (the machine is shared: one slow run is noise, three are a
+    blow-up); stops at the first run under half a second."""
+    best = float("inf")
+    for _ in range(tries):
+        t0 = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - t0)
+        if best < 0.5:
+            break
+    return best
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> tuple[Any, Any]:

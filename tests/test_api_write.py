@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from rag.config import Settings
 from rag.embedding import FakeEmbedder
 from rag.generations import set_current
 from rag.service import build, write_lock
-from rag.store import collect_garbage, load_index
-from tests.conftest import ADMIN, MD_DOC, READER, REPO, WIKI_DOC, make_keyed_settings, write_corpus
+from rag.store import collect_garbage, current_generation, load_index
+from tests.conftest import ADMIN, MD_DOC, READER, REPO, WIKI_DOC, make_keyed_settings, wait_until, write_corpus
 from tests.test_api import assert_error, wait_loaded
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -309,10 +308,7 @@ def test_server_picks_up_a_generation_built_elsewhere(client: TestClient, settin
     write_corpus(settings.corpus_dir, {"kites.txt": KITES})
     new = build(settings).path
     assert new is not None
-    deadline = time.monotonic() + 10
-    while version(client) == before:
-        assert time.monotonic() < deadline, "the watcher did not switch to the new generation"
-        time.sleep(0.05)
+    wait_until(lambda: version(client) != before, "the watcher did not switch to the new generation")
     assert version(client) == new.name
     assert search(client, "silk kites", mode="lexical")["results"][0]["doc_id"] == "kites"
 
@@ -324,9 +320,9 @@ def test_a_corrupted_new_generation_is_refused_and_the_old_one_served(client: Te
     shutil.copytree(settings.index_dir / "generations" / before, broken)
     (broken / "chunks.jsonl").write_text("corrupted")
     set_current(settings.index_dir, broken.name)
-    time.sleep(0.6)  # several watcher ticks
-    ready = client.get("/readyz").json()
-    assert ready["index_version"] == before and "refused" in (ready["warning"] or "")
+    ready = wait_until(lambda: (body := client.get("/readyz").json())["warning"] and body,
+                       "the watcher never looked at the damaged generation")
+    assert ready["index_version"] == before and "refused" in ready["warning"]
     assert search(client, "tea")["index_version"] == before
 
 
@@ -401,7 +397,10 @@ def test_reader_over_http_sees_whole_generations_while_another_process_writes(cl
     try:
         subprocess.run([sys.executable, "-c", WRITER, str(settings.corpus_dir), str(settings.index_dir), "6"],
                        check=True, cwd=REPO, capture_output=True, timeout=120)
-        time.sleep(0.5)
+        last = current_generation(settings.index_dir)
+        assert last is not None
+        wait_until(lambda: errors or (versions and versions[-1] == last.name),
+                   "the reader never got the last generation")
     finally:
         stop.set()
         thread.join(timeout=30)
@@ -417,8 +416,5 @@ def test_a_server_started_without_an_index_becomes_ready_when_one_is_built(tmp_p
     with TestClient(create_app(settings)) as client:
         assert_error(wait_loaded(client), 503, "index_unavailable")
         build(settings)
-        deadline = time.monotonic() + 10
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "the server did not load the new index"
-            time.sleep(0.05)
+        wait_until(lambda: client.get("/readyz").status_code == 200, "the server did not load the new index")
         assert search(client, "green tea")["results"]
