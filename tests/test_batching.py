@@ -32,7 +32,7 @@ class Recorder:
         self.batches.append(list(items))
         self.started.set()
         if self.hold is not None:
-            assert self.hold.wait(10)
+            assert self.hold.wait(30)
         return [x * 10 for x in items]
 
 
@@ -56,14 +56,14 @@ def behind_a_held_batch(max_batch: int, first: int, rest: Sequence[int]) -> tupl
     batcher = MicroBatcher(run, max_batch=max_batch, slots=1)
     with ThreadPoolExecutor(len(rest) + 1) as pool:
         held = pool.submit(batcher, first)
-        assert run.started.wait(5)  # the first batch is running (held)
+        assert run.started.wait(30)  # the first batch is running (held)
         queued = [pool.submit(batcher, i) for i in rest]
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # bounds a hang only: threads start slowly on a loaded machine
         while len(batcher._queue) < len(rest) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(batcher._queue) == len(rest)  # all of them wait behind the held batch
         release.set()
-        return run, batcher, [f.result(5) for f in [held, *queued]]
+        return run, batcher, [f.result(30) for f in [held, *queued]]
 
 
 def test_calls_that_arrive_while_a_batch_runs_share_the_next_one() -> None:
@@ -221,7 +221,9 @@ def test_search_threads_setting_sizes_the_query_pool_and_the_queue(tmp_path: Pat
     monkeypatch.delenv("RAG_SEARCH_THREADS", raising=False)
     assert Settings(index_dir=tmp_path / "index").search_threads == SEARCH_THREADS  # type: ignore[call-arg]
     monkeypatch.setenv("RAG_SEARCH_THREADS", "3")
-    state = ServiceState(Settings(index_dir=tmp_path / "index", max_pending=1, request_timeout=3))  # type: ignore[call-arg]
+    # request_timeout and the wait below outlast the test: a query that timed out or returned early
+    # would free its place, and the shed query would be admitted
+    state = ServiceState(Settings(index_dir=tmp_path / "index", max_pending=1, request_timeout=60))  # type: ignore[call-arg]
     release, lock = threading.Event(), threading.Lock()
     running, most = 0, 0
 
@@ -230,26 +232,28 @@ def test_search_threads_setting_sizes_the_query_pool_and_the_queue(tmp_path: Pat
         with lock:
             running += 1
             most = max(most, running)
-        release.wait(5)
+        release.wait(60)
         with lock:
             running -= 1
 
-    async def main() -> int:
+    async def main() -> tuple[int, Any]:
         admitted = [asyncio.create_task(state.run(query)) for _ in range(4)]  # 3 threads + 1 waiting
-        deadline = time.monotonic() + 5
-        while running < 3 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.2)  # time for a fourth thread to start, were there one
         try:
+            deadline = time.monotonic() + 30
+            while running < 3:
+                assert time.monotonic() < deadline, f"{running} of 3 search threads started"
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # time for a fourth thread to start, were there one
             with pytest.raises(ApiError) as shed:  # max_pending + search_threads queries at once, no more
-                await state.run(query)
-            return shed.value.status
+                async with asyncio.timeout(10):  # refused at once, not after waiting for a thread
+                    await state.run(query)
+            return shed.value.status, shed.value.details
         finally:
             release.set()
             await asyncio.gather(*admitted)
             await state.stop()
 
-    assert asyncio.run(main()) == 503
+    assert asyncio.run(main()) == (503, {"pending": 4})
     assert most == 3
 
 
