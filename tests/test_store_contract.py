@@ -22,7 +22,7 @@ from rag.loading import load_corpus
 from rag.retrieval import Retriever
 from rag.store import Generation, prepare_generation
 from rag.stores import Store, open_store
-from tests.conftest import MD_DOC, REPO, WIKI_DOC, write_corpus
+from tests.conftest import MD_DOC, REPO, WIKI_DOC, wait_until, write_corpus
 
 BACKENDS = ["local", "postgresql"]
 CHUNKER = ChunkerConfig(target_chars=300, overlap=1)
@@ -172,7 +172,11 @@ def test_readers_see_whole_generations_while_a_writer_publishes(store: Store, tm
 
     def reader() -> None:
         while not done.is_set():
-            index = store.load(FakeEmbedder())
+            try:
+                index = store.load(FakeEmbedder())
+            except Exception as exc:  # noqa: BLE001 - a load that fails mid-publish fails the test below
+                problems.append(repr(exc))
+                return
             seen.append(tuple(sorted(index.documents)))
             if len(index.chunks) != index.manifest["counts"]["chunks"] or any(
                     c.doc_id not in index.documents for c in index.chunks):
@@ -180,10 +184,15 @@ def test_readers_see_whole_generations_while_a_writer_publishes(store: Store, tm
 
     thread = threading.Thread(target=reader)
     thread.start()
-    for i in range(6):
-        store.publish(gens[(i + 1) % 2])
-    done.set()
-    thread.join()
+    try:  # the reader is reading before the first publish and reads again after the last one
+        wait_until(lambda: seen or problems, "the reader never loaded an index")
+        for i in range(6):
+            store.publish(gens[(i + 1) % 2])
+        loaded = len(seen)
+        wait_until(lambda: problems or len(seen) > loaded, "the reader stopped loading")
+    finally:
+        done.set()
+        thread.join()
     assert not problems and set(seen) <= {("ada",), ("tea",)} and len(seen) >= 2
 
 
