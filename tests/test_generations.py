@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.embedding import FakeEmbedder
 from rag.service import Engine, build
 from rag.store import current_generation, load_index
-from tests.conftest import REPO, write_corpus
+from tests.conftest import REPO, wait_until, write_corpus
 
 
 def _rag(*args: str) -> list[str]:
@@ -72,11 +72,16 @@ def test_reader_sees_only_whole_generations_while_another_process_writes(
     env = {**os.environ, "RAG_EMBEDDER": "fake", "RAG_CHUNK_CHARS": "300"}
     common = ["--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir)]
     try:
+        first = engine.index.version
+        wait_until(lambda: errors or first in versions, "the reader never searched the first generation")
         for i in range(2):
             doc = tmp_path / f"kites{i}.txt"
             doc.write_text(f"Kites fly on strings, version {i}.", encoding="utf-8")
             subprocess.run(_rag("add", str(doc), *common), check=True, env=env, cwd=REPO, capture_output=True)
             subprocess.run(_rag("remove", f"kites{i}", *common), check=True, env=env, cwd=REPO, capture_output=True)
+        last = current_generation(fake_settings.index_dir)
+        assert last is not None and last.name != first
+        wait_until(lambda: errors or last.name in versions, "the reader never searched the last generation")
     finally:
         stop.set()
         thread.join(timeout=30)
