@@ -25,7 +25,7 @@ import numpy as np
 
 from rag.calibration import CorpusStats, Logistic, corpus_stats
 from rag.documents import Citation, Document, citation_label
-from rag.errors import InvalidRequestError, NotFoundError
+from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
@@ -263,9 +263,7 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
         raise InvalidRequestError("claim is empty: pass the sentence or statement to look up")
     t0 = time.perf_counter()
     index = retriever.index
-    unknown = sorted({d for d in doc_ids or () if d not in index.documents})
-    if unknown:
-        raise NotFoundError(f"unknown doc_ids: {', '.join(unknown)}")
+    index.check_doc_ids(doc_ids)
     matches: list[Match] = []
     for doc_id, start, end, kind in verbatim_spans(index, text, k, doc_ids):
         doc = index.documents[doc_id]

@@ -42,12 +42,8 @@ def _engine(args: argparse.Namespace, *, ensure: bool = False):  # noqa: ANN202 
 
 def _retriever(args: argparse.Namespace, engine: Any = None):  # noqa: ANN202 - rag.retrieval.Retriever
     """The engine's retriever, once the ``--doc`` ids (if any) are known to be indexed."""
-    from rag.errors import NotFoundError
-
     retriever = (engine or _engine(args)).retriever
-    unknown = sorted({d for d in getattr(args, "doc_ids", None) or () if d not in retriever.index.documents})
-    if unknown:
-        raise NotFoundError(f"unknown document id(s) for --doc: {', '.join(unknown)} (`rag list` shows the ids)")
+    retriever.index.check_doc_ids(getattr(args, "doc_ids", None))
     return retriever
 
 

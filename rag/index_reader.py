@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.documents import Chunk, Document, Sentence
-from rag.errors import IncompatibleIndexError, IndexError_
+from rag.errors import IncompatibleIndexError, IndexError_, NotFoundError
 from rag.generations import current_generation
 from rag.index_format import DENSE_FILES, FORMAT_VERSION, document_from_row, read_jsonl, sha256_file
 from rag.lexical import LexicalIndex
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rag.embedding import Embedder
 
 
@@ -47,6 +49,13 @@ class Index:
             for si in chunk.sentence_ids:
                 self.sentence_chunks[si].append(ci)
                 self.sentence_section[si] = chunk.section
+
+    def check_doc_ids(self, doc_ids: Iterable[str] | None) -> None:
+        """Raise NotFoundError naming every id of ``doc_ids`` that is not an indexed document."""
+        unknown = sorted({d for d in doc_ids or () if d not in self.documents})
+        if unknown:
+            raise NotFoundError(f"unknown document id(s): {', '.join(unknown)} (`rag list` or GET /v1/documents "
+                                "shows the indexed ids)")
 
     @property
     def version(self) -> str:

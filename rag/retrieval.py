@@ -24,7 +24,7 @@ from rag import cues, numbers
 from rag.adapter import adapt, query_adapter
 from rag.documents import Citation, Highlight, Passage, citation_label
 from rag.embedding import Embedder
-from rag.errors import InvalidRequestError, NotFoundError
+from rag.errors import InvalidRequestError
 from rag.fusion import convex, max_normalize, rrf, top_k
 from rag.lexical import tokenize
 from rag.query import Query, SearchResult
@@ -188,9 +188,7 @@ class Retriever:
     def _allowed_chunks(self, doc_ids: Sequence[str] | None) -> np.ndarray | None:
         if doc_ids is None:
             return None
-        unknown = [d for d in doc_ids if d not in self.index.doc_chunks]
-        if unknown:
-            raise NotFoundError(f"unknown doc_ids: {', '.join(sorted(set(unknown)))}")
+        self.index.check_doc_ids(doc_ids)
         return np.array(sorted(ci for d in set(doc_ids) for ci in self.index.doc_chunks[d]), dtype=np.int64)
 
     def _candidates(self, query: Query, chunk_lex: np.ndarray, sent_lex: np.ndarray,
