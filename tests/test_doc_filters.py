@@ -99,8 +99,10 @@ def test_cli_takes_doc(built_settings: Settings, capsys: pytest.CaptureFixture[s
     assert main(["ask", "When was Ada born?", "--doc", "tea", "--min-confidence", "0", "--json", *common]) == 0
     body = json.loads(capsys.readouterr().out)
     assert {p["doc_id"] for p in body["passages"]} == {"tea"}
-    assert main(["search", "Ada", "--doc", "tea", "--doc", "ada_lovelace", "--json", *common]) == 0
-    assert {p["doc_id"] for p in json.loads(capsys.readouterr().out)["results"]} <= {"tea", "ada_lovelace"}
+    assert main(["search", "Ada", "--doc", "tea", "--json", *common]) == 0
+    assert {p["doc_id"] for p in json.loads(capsys.readouterr().out)["results"]} == {"tea"}
+    assert main(["search", "Ada tea", "-k", "20", "--doc", "tea", "--doc", "ada_lovelace", "--json", *common]) == 0
+    assert {p["doc_id"] for p in json.loads(capsys.readouterr().out)["results"]} == {"tea", "ada_lovelace"}
     for command in (["ask", "When?"], ["locate", "Ada was born."], ["context", "Ada"], ["search", "Ada"]):
         assert main([*command, "--doc", "nope", *common]) == 2
         err = capsys.readouterr().err
