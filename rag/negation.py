@@ -2,20 +2,20 @@
 
 "Lyushkov was not killed by the Japanese" shares every content word with "he was killed by the
 Japanese", so word overlap and embeddings call it a paraphrase. Here a negator ("not", "never",
-"no", "-n't", "cannot"; "failed to", "refused to", "unable to", but not "never failed to") governs
-the first content word after it (at most ``SCOPE`` words on, not across punctuation or a clause
-word): "was not killed" negates *kill*, "did not defect to Japan" negates *defect* (not *Japan*).
-A word one side negates and the other states without negation is a polarity conflict, reported
-like a number conflict:
-``("not killed", "killed")``. A negated word the other side never mentions is no evidence either
-way ("killed, not captured" says nothing about a claim that he was killed). The rest of a negated
-clause is not affirmed ("was not killed by the Japanese" affirms nothing about the Japanese), nor
-is a clause whose subject is negative ("No soldier survived", "Neither he nor his wife survived",
-"None of the crew survived"). A source that negates a word in one place and states it in another
-contradicts a claim only where the claim's use reads like the negated one ("won the 1990 election"
-is not "had never won an election"); "A, if not B" denies B only when the text does not state B
-elsewhere ("one of the largest, if not the largest"). Not denials: "whether or not", a negator
-joined by a hyphen ("never-ending"), a capitalised "No" or "Never" inside a sentence ("Dr. No").
+"no", "-n't", "cannot"; "failed to", "refused to", "declined to", "unable to", not "never failed
+to") governs the first content word after it (at most ``SCOPE`` words between, not across
+punctuation or a clause word): "was not killed" negates *kill*, "did not defect to Japan" negates
+*defect* (not *Japan*). A word one side negates and the other states without negation is a polarity
+conflict, reported like a number conflict: ``("not killed", "killed")``. A negated word the other
+side never mentions is no evidence either way ("killed, not captured" says nothing about a claim
+that he was killed). The rest of a negated clause is not affirmed ("was not killed by the Japanese"
+affirms nothing about the Japanese), nor is a clause whose subject is negative ("No soldier
+survived", "Neither he nor his wife survived", "None of the crew survived"). A source that negates a
+word in one place and states it in another contradicts a claim only where the claim's use reads like
+the negated one ("won the 1990 election" is not "had never won an election"); "A, if not B" denies B
+only when the text does not state B elsewhere ("one of the largest, if not the largest"). Not
+denials: "whether or not", a negator joined by a hyphen ("never-ending"), a capitalised "No" or
+"Never" inside a sentence ("Dr. No").
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from rag.lexical import tokenize
 
-SCOPE = 3  # words after a negator that it can govern
+SCOPE = 3  # words that may stand between a negator and the word it governs ("not in any way killed")
 NEIGHBOURS = 4  # how far to look for the content words around a use of a word
 Context = tuple[str | None, str | None]  # the content-word stems before and after a use
 _APOSTROPHE = str.maketrans(dict.fromkeys("’‘ʼ`´′", "'"))
