@@ -3,8 +3,9 @@
 There is no generator: an answer is always a span of a stored document, ``text[start:end]``.
 Candidate sentences come from the best-ranked chunks; a fitted ranker picks one, and a fitted
 confidence model says how likely it is to answer the question (``rag.calibration``). Below
-``ABSTAIN_BELOW`` the service abstains rather than guess. ``locate`` (claims) and
-``build_context`` (LLM context) live in their own modules and are re-exported here.
+``ABSTAIN_BELOW`` the service abstains rather than guess. For a when/how-many question the answer
+also carries the date or figure asked for (``Answer.short``, rag.short_answers). ``locate`` (claims)
+and ``build_context`` (LLM context) live in their own modules and are re-exported here.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def ask(retriever: Retriever, question: str, k: int = 5, min_confidence: float |
                      round((time.perf_counter() - t0) * 1000.0, 3), threshold)
 
 
-def make_answer(retriever: Retriever, sentence_id: int, confidence: float, question: str = "") -> Answer:
+def make_answer(retriever: Retriever, sentence_id: int, confidence: float, question: str) -> Answer:
     """The answer citing sentence ``sentence_id``, with its short answer to ``question`` when there is one."""
     index = retriever.index
     sentence = index.sentences[sentence_id]
