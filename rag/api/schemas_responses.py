@@ -127,7 +127,8 @@ class Match(BaseModel):
     score: float
     match: Literal["exact", "normalized", "paraphrase"] = Field(
         description="exact: the claim's text as it stands; normalized: the same up to case, whitespace, quote "
-                    "marks, dashes and Unicode forms; paraphrase: a sentence scored as stating it")
+                    "marks, dashes, trailing punctuation, invisible characters and Unicode forms (accents still "
+                    "count); paraphrase: a sentence scored as stating it")
     conflicts: list[Conflict] = Field(description="what the match contradicts; a claim whose best match has "
                                                   "any is not supported")
     citation: Citation
