@@ -1,4 +1,4 @@
-"""Fit the retrieval weights (rag.retrieval.Tuning) on the SQuAD fit half, report both halves.
+"""Fit the retrieval weights (rag.retrieval_weights.Tuning) on the SQuAD fit half, report both halves.
 
 Coordinate ascent directly on the metrics: sentence weights first (best sentence of the whole
 index must hit, i.e. single-sentence retrieval), then passage weights (MRR@10 + hit@1 +
