@@ -12,7 +12,7 @@ from rag.claims import locate
 from rag.config import Settings
 from rag.negation import polarity, polarity_conflicts
 from rag.retrieval import Retriever
-from tests.conftest import write_corpus
+from tests.conftest import fastest, write_corpus
 
 CONFLICTS = [
     ("Lyushkov was not killed by the Japanese.", "he was killed by the Japanese in 1945", ("not killed", "killed")),
@@ -123,15 +123,10 @@ def test_a_word_negated_anywhere_is_not_affirmed() -> None:
 @pytest.mark.parametrize("source", ["He was not killed, never captured and no one knew. ",
                                     "no one said he was not killed or never captured "])  # one long clause
 def test_polarity_is_linear_in_the_text_length(source: str) -> None:
-    import time
-
     polarity_conflicts("He was killed. ", source)  # warm the stemmer
-    t0 = time.perf_counter()
-    polarity_conflicts("He was killed. " * 500, source * 500)
-    small = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    polarity_conflicts("He was killed. " * 5000, source * 5000)
-    assert time.perf_counter() - t0 < 30 * small + 0.5
+    small = fastest(lambda: polarity_conflicts("He was killed. " * 500, source * 500))
+    large = fastest(lambda: polarity_conflicts("He was killed. " * 5000, source * 5000))
+    assert large < 30 * small + 0.5  # 10 times the text: linear ~10x, the quadratic bug was ~100x (87 s)
 
 
 def test_a_claim_found_verbatim_or_normalised_has_no_polarity_conflict(tmp_path: Path) -> None:
