@@ -71,9 +71,10 @@ def start_server(index_dir: Path, corpus_dir: Path, port: int, embedder: str, wo
     else:
         cmd = [PYTHON, "-m", "uvicorn", "--factory", "rag.workers:app", "--workers", str(workers),
                "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    _wait_ready(port, proc, workers)
+    _wait_ready(port, proc, workers, log, offset)
     return proc
 
 
@@ -85,19 +86,19 @@ def _get(url: str, timeout: float = 2.0) -> int:
         return int(getattr(exc, "code", 0) or 0)
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[bytes], workers: int, timeout: float = 600.0) -> None:
-    """Until /readyz says 200 often enough in a row that every worker has loaded."""
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], workers: int, log: Path, offset: int,
+                timeout: float = 600.0) -> None:
+    """Until every worker has logged that its index is loaded (``ready: index …``, one line each) and
+    /readyz answers 200. A run of 200s alone could all come from the first worker while another loads."""
     deadline = time.time() + timeout
-    streak = 0
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with status {proc.returncode} before it was ready")
-        if _get(f"http://127.0.0.1:{port}/readyz") == 200:
-            streak += 1
-            if streak >= 8 * workers:
-                return
-            continue
-        streak = 0
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            loaded = fh.read().count(b"ready: index ")
+        if loaded >= workers and _get(f"http://127.0.0.1:{port}/readyz") == 200:
+            return
         time.sleep(0.2)
     raise RuntimeError("the server was not ready in time")
 
