@@ -30,6 +30,7 @@ from rag.fusion import max_normalize, top_k
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
+from rag.reflexive import reflexive_conflicts
 from rag.retrieval import Retriever
 from rag.store import Index
 
@@ -234,15 +235,19 @@ def unattested_names(claim: str, sentence_tokens: frozenset[str]) -> tuple[str, 
 
 def attested(claim: str, sentence: str, sentence_tokens: frozenset[str]) -> bool:
     """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
-    with the same polarity (it does not negate what the claim states, nor state what the claim negates)."""
+    with the same polarity (it does not negate what the claim states, nor state what the claim negates)
+    and the same agency (not "shot him" for "shot himself")."""
     check = compare(claim, sentence)
     return (not check.conflicts and not check.unattested and not unattested_names(claim, sentence_tokens)
-            and not polarity_conflicts(claim, sentence))
+            and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence))
 
 
 def conflicts_of(claim: str, source: str, *, polarity: bool = True) -> tuple[Conflict, ...]:
-    """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states."""
-    pairs = compare(claim, source).conflicts + (polarity_conflicts(claim, source) if polarity else ())
+    """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states,
+    and verbs one side uses reflexively and the other with another agent."""
+    pairs = compare(claim, source).conflicts
+    if polarity:
+        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source)
     return tuple(Conflict(c, s) for c, s in pairs)
 
 
