@@ -26,8 +26,9 @@ SUPPORTED = {"verbatim": True, "paraphrase": True, "conflict": False, "unsupport
              "offtopic": False}
 # Measured with the real model (`scripts/eval_claims.py tests/data/lyushkov_claims_heldout.jsonl`, see
 # docs/answers.md "Claims nobody tuned on"): verbatim 10/10 supported, paraphrase 16/20, conflicts 10/10
-# flagged and not supported (9/10 before number words were read), unsupported-ontopic 10/12 and off-topic
-# 8/8 not supported, top match on the gold sentence 40/40, overall accuracy 54/60 = 0.900 (53/60).
+# flagged and not supported (9/10 before number words were read), unsupported-ontopic 11/12 (10/12 before
+# the agency rule of rag/reflexive.py) and off-topic 8/8 not supported, top match on the gold sentence 40/40,
+# overall accuracy 55/60 (53/60 at first, 54/60 with number words).
 # Floors sit about 0.1 below the first run.
 FLOORS = {("verbatim", "supported_rate"): 0.9, ("paraphrase", "supported_rate"): 0.7,
           ("paraphrase", "top_hits_gold"): 0.9, ("conflict", "top_hits_gold"): 0.9,
