@@ -65,6 +65,13 @@ def tokenize(text: str) -> list[str]:
     return stemmer.stemWords(words) if stemmer is not None and words else words
 
 
+@lru_cache(maxsize=4096)
+def stem_word(word: str) -> str | None:
+    """The single index token of one word ("killed" → "kill"); None for a stop word or a word that splits."""
+    tokens = tokenize(word)
+    return tokens[0] if len(tokens) == 1 else None
+
+
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; ``scores`` gives every text's score for a query."""
 

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from rag.lexical import tokenize
+from rag.lexical import stem_word
 
 SCOPE = 3  # words that may stand between a negator and the word it governs ("not in any way killed")
 NEIGHBOURS = 4  # how far to look for the content words around a use of a word
@@ -70,12 +69,6 @@ def _next_where(flags: list[bool]) -> list[int]:
     return out
 
 
-@lru_cache(maxsize=4096)
-def _stem(word: str) -> str | None:
-    tokens = tokenize(word)
-    return tokens[0] if len(tokens) == 1 else None
-
-
 @dataclass(frozen=True)
 class _Reading:
     negated: dict[str, str]  # stem -> "not killed"
@@ -111,7 +104,7 @@ def _readings(text: str) -> _Reading:
     negative = [(denies[i] or w in _NEGATIVE_SUBJECTS) and not _is_name(raw, words, i)
                 and text[m.end():m.end() + 1] not in _HYPHENS  # "never-ending", "no-fly zone"
                 for i, (w, m) in enumerate(zip(words, found, strict=True))]
-    stems = [_stem(w) if w[0].isalnum() else None for w in words]
+    stems = [stem_word(w) if w[0].isalnum() else None for w in words]
     negated: dict[str, str] = {}
     stated: dict[str, str] = {}
     where_negated: dict[str, list[Context]] = {}

@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import tokenize
+from rag.lexical import stem_word
 
 _REFLEXIVE = re.compile(r"\b([^\W\d_]+)\s+(himself|herself|themselves|itself)\b", re.IGNORECASE)
 _OTHER = re.compile(r"\b(?:(?:was|were|been|being|is|are)\s+([^\W\d_]+)\s+by|([^\W\d_]+)\s+(?:him|her|them))\b",
                     re.IGNORECASE)
 
 
-def _stem(word: str) -> str | None:
-    tokens = tokenize(word)
-    return tokens[0] if len(tokens) == 1 else None
-
-
 def _uses(text: str) -> tuple[dict[str, str], dict[str, str]]:
     """(reflexive, by another): verb stems mapped to the words that use them that way."""
     reflexive: dict[str, str] = {}
     for m in _REFLEXIVE.finditer(text):
-        stem = _stem(m.group(1))
+        stem = stem_word(m.group(1))
         if stem is not None:
             reflexive.setdefault(stem, m.group(0))
     other: dict[str, str] = {}
     for m in _OTHER.finditer(text):
-        stem = _stem(m.group(1) or m.group(2))
+        stem = stem_word(m.group(1) or m.group(2))
         if stem is not None:
             other.setdefault(stem, m.group(0))
     return reflexive, other
