@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 
@@ -19,8 +18,10 @@ from rag.api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from rag.documents import Document, to_dict, with_metadata
-from rag.errors import NotFoundError
+from rag.documents import to_dict, with_metadata
+
+if TYPE_CHECKING:
+    from rag.index_reader import Index
 
 router = APIRouter(prefix="/v1", tags=["query"], dependencies=[Depends(require_json)],
                    responses=errors(401, 403, 408, 413, 415, 422, 429, 503, 504))
@@ -35,13 +36,10 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def filter_documents(documents: Mapping[str, Document], doc_ids: list[str] | None,
-                     metadata: dict[str, Any] | None) -> list[str] | None:
+def filter_documents(index: Index, doc_ids: list[str] | None, metadata: dict[str, Any] | None) -> list[str] | None:
     """The documents to search: ``doc_ids`` (404 for unknown ones) narrowed to the metadata matches."""
-    if doc_ids is not None:
-        unknown = sorted({d for d in doc_ids if d not in documents})
-        if unknown:
-            raise NotFoundError(f"unknown doc_ids: {', '.join(unknown)}: GET /v1/documents lists the ids")
+    index.check_doc_ids(doc_ids)
+    documents = index.documents
     if not metadata:
         return doc_ids
     pool = doc_ids if doc_ids is not None else sorted(documents)
@@ -58,7 +56,7 @@ async def search(body: SearchRequest, state: StateDep, retriever: RetrieverDep) 
     """
     values = enforce(body, state.settings)
     index = retriever.index
-    doc_ids = filter_documents(index.documents, values["doc_ids"], values["metadata"])
+    doc_ids = filter_documents(index, values["doc_ids"], values["metadata"])
     passages: list[Any] = []
     took_ms = 0.0
     if doc_ids is None or doc_ids:
@@ -78,7 +76,7 @@ async def ask(body: AskRequest, state: StateDep, retriever: RetrieverDep) -> Any
     from rag.answering import ask as answer
 
     values = enforce(body, state.settings)
-    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
+    doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])
     threshold = values["min_confidence"] if values["min_confidence"] is not None else state.settings.min_confidence
     result = to_dict(await state.run(answer, retriever, values["question"], k=values["k"], min_confidence=threshold,
                                      doc_ids=doc_ids))
@@ -94,7 +92,7 @@ async def locate(body: LocateRequest, state: StateDep, retriever: RetrieverDep) 
     from rag.answering import locate as find
 
     values = enforce(body, state.settings)
-    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
+    doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])
     result = to_dict(await state.run(find, retriever, values["claim"], k=values["k"], doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)
 
@@ -108,7 +106,7 @@ async def context(body: ContextRequest, state: StateDep, retriever: RetrieverDep
     from rag.answering import build_context
 
     values = enforce(body, state.settings)
-    doc_ids = filter_documents(retriever.index.documents, values["doc_ids"], values["metadata"])
+    doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])
     result = to_dict(await state.run(build_context, retriever, values["question"], max_chars=values["max_chars"],
                                      doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)
