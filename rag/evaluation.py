@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -176,9 +175,11 @@ def _answer_metrics(retriever: Retriever, questions: Sequence[Question], report:
 
 def short_matches(short: str, golds: Sequence[str]) -> bool:
     """A short answer is right when it equals, contains or lies inside a gold answer (words, case folded)."""
-    words = " ".join(re.findall(r"\w+", short.casefold()))
+    from rag.short_answers import words_of
+
+    words = words_of(short)
     for gold in golds:
-        g = " ".join(re.findall(r"\w+", gold.casefold()))
+        g = words_of(gold)
         if g and words and (f" {g} " in f" {words} " or f" {words} " in f" {g} "):
             return True
     return False

@@ -98,7 +98,8 @@ _DATED_BY = re.compile(r"\b(?:during|in|at|by|since|until|throughout|amid)\s+\w+
 _WINDOW = 40  # characters before a figure that a hedge can take (bounded: linear time)
 
 
-def _norm(text: str) -> str:
+def words_of(text: str) -> str:
+    """The word characters of ``text``, case folded, one space apart (how a short answer is compared)."""
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
@@ -177,12 +178,12 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     kind = answer_kind(question)
     if kind not in ("date", "number") or (kind == "number" and _SKIP_NUMBER.search(question)):
         return None
-    asked = f" {_norm(question)} "
+    asked = f" {words_of(question)} "
     words = {w.rstrip("s") for w in asked.split()}
     first = re.search(r"\w", sentence)
     first_word = first.start() if first else -1
     found = [(a, b) for a, b in _joined(sentence, candidates(kind, sentence), kind)
-             if f" {_norm(sentence[a:b])} " not in asked and (kind != "date" or _fits(question, sentence[a:b]))
+             if f" {words_of(sentence[a:b])} " not in asked and (kind != "date" or _fits(question, sentence[a:b]))
              and not _PREFIXED.search(sentence, max(0, a - 2), a)
              and not _names_other(words, sentence, a, b, first_word)]
     if len(found) != 1:
