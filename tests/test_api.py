@@ -286,6 +286,18 @@ def test_unknown_documents_and_routes_are_404(client: TestClient) -> None:
     assert_error(client.post("/v1/nothing", json={}), 404, "not_found")
 
 
+def test_trailing_slash_is_a_404_with_a_hint_not_a_redirect(client: TestClient) -> None:
+    """A redirect's Location would be built from the Host header (wrong behind a proxy, and a
+    client-controlled URL): the error names the route instead."""
+    for method, path in (("POST", "/v1/search/"), ("GET", "/healthz/"), ("GET", "/v1/documents/tea/span/")):
+        response = client.request(method, path, json={"query": "tea"}, follow_redirects=False,
+                                  headers={"host": "evil.example"})
+        message = assert_error(response, 404, "not_found")["message"]
+        assert f"did you mean {path.rstrip('/')}?" in message
+        assert "location" not in response.headers
+    assert "did you mean" not in assert_error(client.get("/nope/"), 404, "not_found")["message"]
+
+
 def test_wrong_method_is_405(client: TestClient) -> None:
     response = client.get("/v1/search")
     assert_error(response, 405, "method_not_allowed")

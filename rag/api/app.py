@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
 
     # /docs and /redoc come from routes_docs (Swagger UI and ReDoc served by the app, not a CDN)
     app = FastAPI(title="rag", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.rag = state
     install_error_handlers(app)
     routers = (routes_search.router, routes_documents.router, routes_ops.router, routes_web.router, routes_docs.router)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from rag.errors import DocumentError, IndexError_, InvalidRequestError, NotFoundError, RagError
 
@@ -101,6 +102,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(422, "invalid_request", "the body is not valid JSON (or is nested too deeply)", details)
     if status == 404:
         code, message = "not_found", f"no route for {request.method} {request.url.path}: see /docs for the API"
+        bare = request.url.path.rstrip("/")
+        if bare and bare != request.url.path and _routed(request, bare):
+            message = f"no route for {request.method} {request.url.path}: did you mean {bare}? (see /docs for the API)"
     elif status == 405:
         allowed = (headers or {}).get("allow", (headers or {}).get("Allow", ""))
         code, message = "method_not_allowed", f"{request.method} is not allowed here; use {allowed or 'another method'}"
@@ -112,6 +116,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         code = phrase.lower().replace(" ", "_").replace("-", "_")
         message = exc.detail if isinstance(exc.detail, str) else phrase
     return error_response(status, code, message, None, headers)
+
+
+def _routed(request: Request, path: str) -> bool:
+    """Whether some route of the app serves ``path`` (any method): a trailing slash gets a hint, not a
+    redirect (``redirect_slashes`` is off: its Location is built from the Host header)."""
+    scope = {"type": "http", "path": path, "root_path": "", "method": request.method}
+    return any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes)
 
 
 def install_error_handlers(app: FastAPI) -> None:
