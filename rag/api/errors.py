@@ -121,7 +121,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _routed(request: Request, path: str) -> bool:
     """Whether some route of the app serves ``path`` (any method): a trailing slash gets a hint, not a
     redirect (``redirect_slashes`` is off: its Location is built from the Host header)."""
-    scope = {"type": "http", "path": path, "root_path": "", "method": request.method}
+    scope = {"type": "http", "path": path, "root_path": request.scope.get("root_path", ""), "method": request.method}
     return any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes)
 
 
