@@ -14,7 +14,10 @@ SQuAD questions are reported on the fit half and the validation half of the arti
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -47,9 +50,40 @@ def _bm25s_stopwords_only() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+_FOCUS = re.compile(r"^\W*(?:what|which)\s+(?:(?:was|were|is|are)\s+the\s+)?(\w+)", re.I)
+
+
+def _drop_focus_word(retriever, prepare, text: str):  # noqa: ANN001, ANN202
+    """Not adopted: leave out the word a what/which question names as the kind of answer ("What
+    *intelligence* did he provide?"), when two or more other content words remain."""
+    query = prepare(text)
+    m = _FOCUS.match(text)
+    focus = lexical.tokenize(m.group(1)) if m else []
+    if focus and len(query.tokens) > 2 and focus[0] in query.tokens:
+        return dataclasses.replace(query, tokens=tuple(t for t in query.tokens if t != focus[0]))
+    return query
+
+
+def _dense_feedback(beta: float, k: int = 3):  # noqa: ANN202
+    """Not adopted: pseudo-relevance feedback on the dense side (Rocchio): the query vector plus
+    ``beta`` times the mean vector of its ``k`` nearest sentences, normalised."""
+    import numpy as np
+
+    def prepare_with_feedback(retriever, prepare, text: str):  # noqa: ANN001, ANN202
+        query = prepare(text)
+        base = query.search_vector
+        vectors = retriever.index.sentence_vectors
+        top = np.argsort(-(vectors @ base), kind="stable")[:k]
+        moved = base + beta * vectors[top].mean(axis=0)
+        return dataclasses.replace(query, dense=(moved / np.linalg.norm(moved)).astype(base.dtype))
+
+    return prepare_with_feedback
+
+
 # name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
 # "tuning" (Tuning fields), "set" (sentence feature -> weight), "template" (chunk, sentence embed-text
-# functions), "fusion", "mode", "stopwords" (a replacement for rag.lexical._stopwords).
+# functions), "fusion", "mode", "stopwords" (a replacement for rag.lexical._stopwords), "prepare"
+# (f(retriever, prepare, text) -> Query, in place of Retriever.prepare).
 UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
 # The first fit (before the bigram feature existed), at 700-character chunks.
 FIT1 = {"sentence": (0.6, 0.02, 0.35, 0.02, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.1, 0.0, 0.2, 0.5)}
@@ -89,6 +123,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "overlap-0": {"settings": {"chunk_overlap": 0}},
     "overlap-2": {"settings": {"chunk_overlap": 2}},
     "plain-embed": {"template": (_plain_chunk, _plain_sentence)},
+    "focus-word": {"prepare": _drop_focus_word},
+    "dense-prf-0.3": {"prepare": _dense_feedback(0.3)},
+    "dense-prf-0.7": {"prepare": _dense_feedback(0.7)},
 }
 
 
@@ -151,6 +188,8 @@ def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool, 
                 retriever.tuning = tuning
                 if spec.get("chunk_mean"):
                     _mean_chunk_vectors(retriever)
+                if "prepare" in spec:
+                    retriever.prepare = functools.partial(spec["prepare"], retriever, retriever.prepare)
                 for subset in subsets:
                     report = evaluate(retriever, subset_questions(subset, limit), spec.get("mode", "hybrid"), answers)
                     rows.append({"variant": name, "set": subset.name, **report.metrics, "build_seconds": seconds,
