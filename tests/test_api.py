@@ -377,9 +377,12 @@ def test_unexpected_errors_are_a_generic_500(settings: Settings, caplog: pytest.
 
     app.add_api_route("/boom", boom)
     with TestClient(app) as client, caplog.at_level(logging.ERROR, logger="rag.api"):
-        error = assert_error(client.get("/boom"), 500, "internal_error")
+        response = client.get("/boom", headers={"x-request-id": "chat-42"})
+        error = assert_error(response, 500, "internal_error")
         assert "secret" not in error["message"]
-    assert any("secret internal detail" in (r.exc_text or "") for r in caplog.records)
+        assert response.headers["x-request-id"] == "chat-42"
+    # the log line that holds the traceback names the request the client saw
+    assert any("secret internal detail" in (r.exc_text or "") and "chat-42" in r.getMessage() for r in caplog.records)
 
 
 # -- readiness -------------------------------------------------------------------------------------
@@ -515,6 +518,23 @@ def test_access_log_is_one_line_per_request_without_secrets(client: TestClient,
     assert all(x["duration_ms"] >= 0 for x in lines)
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "confidential" not in logged and "s3cret" not in logged
+    assert len({x["request_id"] for x in lines}) == 3
+
+
+def test_every_response_carries_a_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """The caller's X-Request-ID comes back (and is logged) when it is a plain token; otherwise, or
+    without one, the server makes a new one: never an echo of arbitrary header bytes."""
+    with caplog.at_level(logging.INFO, logger="rag.access"):
+        given = client.post("/v1/search", json={"query": "tea"}, headers={"x-request-id": "req-1.a:b_C"})
+        made = [client.get("/healthz"), client.post("/v1/search", json={}),
+                client.get("/healthz", headers={"x-request-id": "bad id\twith spaces"}),
+                client.get("/healthz", headers={"x-request-id": "x" * 129})]
+    assert given.status_code == 200 and given.headers["x-request-id"] == "req-1.a:b_C"
+    ids = [r.headers["x-request-id"] for r in made]
+    assert made[1].status_code == 422  # errors carry one too
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids) and len(set(ids)) == len(ids)
+    logged = [json.loads(r.getMessage())["request_id"] for r in caplog.records if r.name == "rag.access"]
+    assert logged == ["req-1.a:b_C", *ids]
 
 
 # -- answers (rag.answering) -------------------------------------------------------------------------

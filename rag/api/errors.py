@@ -17,7 +17,8 @@ from rag.errors import DocumentError, IndexError_, InvalidRequestError, NotFound
 
 log = logging.getLogger("rag.api")
 
-INTERNAL_MESSAGE = "internal server error: the failure was logged on the server; retry or report it"
+INTERNAL_MESSAGE = ("internal server error: the failure was logged on the server; retry, or report it with the "
+                    "response's X-Request-ID")
 
 
 class ApiError(Exception):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +22,15 @@ from rag.api.security import app_path
 access_log = logging.getLogger("rag.access")
 log = logging.getLogger("rag.api")
 UNMATCHED = "<unmatched>"
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id(scope: Scope) -> str:
+    """The caller's ``X-Request-ID`` when it is a plain token (letters, digits, ``._:-``, at most 128),
+    else a new random one: it names the request in the response header and in the logs."""
+    given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def is_document_write(scope: Scope) -> bool:
@@ -140,7 +151,11 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
 
 
 class ObserveMiddleware:
-    """One access-log line and one metrics observation per request; unhandled errors become a JSON 500."""
+    """One access-log line and one metrics observation per request; unhandled errors become a JSON 500.
+
+    Every response carries ``X-Request-ID`` (the caller's, or a new one), and so do the access-log line
+    and the log of an unhandled error: a client reporting a failure can quote it.
+    """
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics, routes: Callable[[], Sequence[BaseRoute]]) -> None:
         self.app = app
@@ -154,29 +169,32 @@ class ObserveMiddleware:
         t0 = time.perf_counter()
         status = 500
         started = False
+        rid = request_id(scope)
 
         async def observed_send(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = int(message["status"]), True
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER.encode()]
+                message = {**message, "headers": [*headers, (REQUEST_ID_HEADER.encode(), rid.encode())]}
             await send(message)
 
         self.metrics.start()
         try:
             await self.app(scope, receive, observed_send)
         except Exception:
-            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unhandled error in %s %s (request %s)", scope.get("method"), scope.get("path"), rid)
             status = 500
             if started:
                 raise  # too late for a clean response: let the server drop the connection
-            await error_response(500, "internal_error", INTERNAL_MESSAGE)(scope, receive, send)
+            await error_response(500, "internal_error", INTERNAL_MESSAGE)(scope, receive, observed_send)
         finally:
             seconds = time.perf_counter() - t0
             route = route_template(scope, self.routes())
             method = str(scope.get("method", ""))
             self.metrics.observe(method, route, status, seconds)
             record: dict[str, Any] = {"method": method, "route": route, "path": scope.get("path", ""),
-                                      "status": status, "duration_ms": round(seconds * 1000.0, 3)}
+                                      "status": status, "duration_ms": round(seconds * 1000.0, 3), "request_id": rid}
             client = scope.get("client")
             if client:
                 record["client"] = client[0]
