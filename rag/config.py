@@ -13,9 +13,11 @@ from rag.errors import ConfigError
 
 EmbedderName = Literal["auto", "onnx", "sentence-transformers", "fake"]
 Keys = Annotated[tuple[SecretStr, ...], NoDecode]
+Origins = Annotated[tuple[str, ...], NoDecode]
 
 MIN_KEY_CHARS = 16
 _KEY = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|sec|s|minute|min|m|hour|h)\s*$", re.IGNORECASE)
 _PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
 
@@ -80,6 +82,8 @@ class Settings(BaseSettings):
     max_documents_per_request: int = Field(100, ge=1, le=10_000, description="doc_ids in a filter or an upload")
     max_document_bytes: int = Field(10 * 1024**2, ge=1024, le=1024**3, description="largest document (UTF-8)")
     max_upload_bytes: int = Field(16 * 1024**2, ge=1024, le=2 * 1024**3, description="body limit of writes")
+    cors_origins: Origins = Field((), description="web origins (scheme://host[:port], or *) whose pages may call "
+                                  "the API from a browser; none by default")
     reload_interval: float = Field(1.0, ge=0, le=3600, description="seconds between checks for a new generation "
                                    "(0: never)")
 
@@ -128,6 +132,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"every key needs at least {MIN_KEY_CHARS} characters from A-Z a-z 0-9 . _ ~ + / = -"
                                  " (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
         return keys
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        origins = tuple(str(o).strip().rstrip("/").lower() for o in value if str(o).strip())  # as browsers send them
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(f"{origin[:100]!r} is not an origin: use scheme://host[:port] without a path "
+                                 "(e.g. https://chat.example.org), or * for any")
+        return origins
 
     @field_validator("rate_limit")
     @classmethod

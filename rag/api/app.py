@@ -13,7 +13,7 @@ from rag import __version__
 from rag.api import routes_docs, routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
 from rag.api.limits import openapi
-from rag.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware
+from rag.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware, cors_middleware
 from rag.api.security import AccessMiddleware, KeyRing, RateLimiter
 from rag.api.state import ServiceState
 from rag.config import Settings
@@ -31,7 +31,9 @@ Errors always have the body `{"error": {"code", "message", "details"}}`.
 
 Reads under `/v1/` are open unless the server has read keys; document writes need an admin key
 (`Authorization: Bearer <key>`). Every response that used the index names its generation in
-`index_version`. Limits, rate limiting and the threat model: SECURITY.md.
+`index_version`, and every response carries an `X-Request-ID` header (yours, when you send a plain
+token, else a new one) that the server's logs record. Pages on other origins may call the API only
+from the origins in `RAG_CORS_ORIGINS`. Limits, rate limiting and the threat model: SECURITY.md.
 """
 
 
@@ -71,5 +73,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
                        timeout=settings.request_timeout, upload_timeout=settings.write_timeout)
     app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
+    if settings.cors_origins:  # outside the key check: a preflight carries no key (and 401/429s get CORS headers)
+        app.add_middleware(cors_middleware, origins=settings.cors_origins)
     app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)
     return app

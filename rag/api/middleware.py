@@ -199,3 +199,29 @@ class ObserveMiddleware:
             if client:
                 record["client"] = client[0]
             access_log.info(json.dumps(record, ensure_ascii=False))
+
+
+
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
+CORS_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
+
+
+def cors_middleware(app: ASGIApp, origins: Sequence[str]) -> ASGIApp:
+    """Starlette's CORS middleware for ``origins``; a refused preflight is a JSON error like every other 4xx."""
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import Response
+
+    class JsonCORSMiddleware(CORSMiddleware):
+        def preflight_response(self, request_headers: Headers) -> Response:
+            response = super().preflight_response(request_headers)
+            if response.status_code != 400:
+                return response
+            refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return error_response(400, "cors_refused", f"CORS preflight refused: this {refused} is not allowed "
+                                  f"(origins: RAG_CORS_ORIGINS; methods: {', '.join(CORS_METHODS)}; headers: "
+                                  f"{', '.join(CORS_HEADERS)})", None, headers)
+
+    return JsonCORSMiddleware(app, allow_origins=list(origins), allow_methods=list(CORS_METHODS),
+                              allow_headers=list(CORS_HEADERS), expose_headers=["X-Request-ID", "Retry-After"],
+                              max_age=600)
