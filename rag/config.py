@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,9 +18,30 @@ Origins = Annotated[tuple[str, ...], NoDecode]
 
 MIN_KEY_CHARS = 16
 _KEY = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_ORIGIN = re.compile(r"(https?)://(?:([a-z0-9.-]+)|\[([0-9a-f:.]+)\])(?::(\d{1,5}))?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|sec|s|minute|min|m|hour|h)\s*$", re.IGNORECASE)
 _PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
+
+
+def normalise_origin(text: str) -> str:
+    """``text`` as browsers send it in ``Origin`` (lower case, no default port, IPv6 in its shortest form), so
+    that the CORS middleware's exact comparison matches; ``*`` stays. Raises ValueError for anything else."""
+    origin = text.strip().rstrip("/").lower()
+    if origin == "*":
+        return origin
+    m = _ORIGIN.fullmatch(origin)
+    scheme, host, ipv6, port = m.groups() if m else ("", "", None, None)
+    number = int(port) if port else None
+    if m and ipv6 is not None:
+        try:
+            host = f"[{ipaddress.IPv6Address(ipv6).compressed}]"
+        except ValueError:
+            m = None
+    if m and (number is None or 1 <= number <= 65535):
+        return f"{scheme}://{host}" + ("" if number in (None, _DEFAULT_PORTS[scheme]) else f":{number}")
+    raise ValueError(f"{origin[:100]!r} is not an origin: use scheme://host[:port] without a path (e.g. "
+                     "https://chat.example.org, http://[::1]:8080, a port 1-65535), or * for any")
 
 
 def parse_rate(text: str) -> tuple[int, float]:
@@ -138,12 +160,7 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = value.split(",")
-        origins = tuple(str(o).strip().rstrip("/").lower() for o in value if str(o).strip())  # as browsers send them
-        for origin in origins:
-            if origin != "*" and not _ORIGIN.match(origin):
-                raise ValueError(f"{origin[:100]!r} is not an origin: use scheme://host[:port] without a path "
-                                 "(e.g. https://chat.example.org), or * for any")
-        return origins
+        return tuple(dict.fromkeys(normalise_origin(str(o)) for o in value if str(o).strip()))  # as browsers send
 
     @field_validator("rate_limit")
     @classmethod

@@ -687,3 +687,27 @@ def test_who_killed_lyushkov_with_the_real_model(tmp_path: Path, real_embedder: 
         top = next(r for r in body["results"][:2] if "Yutaka Takeoka" in r["text"])
         span = client.get(f"/v1/documents/{top['doc_id']}/span", params={"start": top["start"], "end": top["end"]})
         assert span.json()["text"] == top["text"]
+
+
+def test_a_request_id_with_a_line_break_is_replaced() -> None:
+    """``$`` in a regex also matches before a final newline: such an id must not reach a header or a log line."""
+    from rag.api.middleware import request_id
+
+    for given in (b"abc\n", b"abc\r\n", b"a\nb"):
+        rid = request_id({"type": "http", "headers": [(b"x-request-id", given)]})
+        assert "\n" not in rid and "\r" not in rid and len(rid) == 32
+    assert request_id({"type": "http", "headers": [(b"x-request-id", b"chat-42")]}) == "chat-42"
+
+
+def test_the_log_of_a_500_quotes_the_path(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """A path is percent-decoded: %0A in it must not start a forged line in the server's log."""
+    app = create_app(settings)
+
+    def boom(name: str) -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/boom/{name}", boom)
+    with TestClient(app) as client, caplog.at_level(logging.ERROR, logger="rag.api"):
+        assert_error(client.get("/boom/x%0A2026-11-26 INFO rag.access forged"), 500, "internal_error")
+    messages = [r.getMessage() for r in caplog.records if "secret internal detail" in (r.exc_text or "")]
+    assert len(messages) == 1 and "\n" not in messages[0] and "forged" in messages[0]

@@ -3,6 +3,7 @@ the key check, refusals as JSON errors, and CORS headers on errors too so a page
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,41 @@ def test_bad_origins_are_a_settings_error(tmp_path: Path, bad: str) -> None:
 def test_origins_are_normalised(tmp_path: Path) -> None:
     settings = load_settings(corpus_dir=tmp_path, cors_origins=" https://Chat.Example.org/ ,*,http://[::1]:8080")
     assert settings.cors_origins == ("https://chat.example.org", "*", "http://[::1]:8080")
+
+
+def test_a_500_carries_cors_headers_so_the_page_can_read_its_request_id(built: Settings,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """The generic 500 asks the caller to quote its X-Request-ID: a page on an allowed origin must be able to
+    read it (without Access-Control-Allow-Origin the browser hides the whole response)."""
+    app = create_app(load_settings(**{**built.model_dump(), "cors_origins": PAGE}))
+
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/v1/boom", boom)
+    with TestClient(app) as client, caplog.at_level(logging.ERROR, logger="rag.api"):
+        response = client.get("/v1/boom", headers={"origin": PAGE, "x-request-id": "page-7"})
+        error = assert_error(response, 500, "internal_error")
+        assert "secret" not in error["message"]
+        assert response.headers["access-control-allow-origin"] == PAGE
+        assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+        assert response.headers["x-request-id"] == "page-7"
+    logged = [r for r in caplog.records if "secret internal detail" in (r.exc_text or "")]
+    assert len(logged) == 1 and "page-7" in logged[0].getMessage()  # logged once, naming the request
+
+
+def test_origins_are_compared_as_browsers_send_them(built: Settings) -> None:
+    """Browsers leave out a scheme's default port and write IPv6 addresses in their shortest form: an origin
+    configured with either must still match."""
+    settings = load_settings(**{**built.model_dump(), "cors_origins": f"{PAGE}:443, http://[0:0:0:0:0:0:0:1]:08080"})
+    assert settings.cors_origins == (PAGE, "http://[::1]:8080")
+    with TestClient(create_app(settings)) as client:
+        for origin in (PAGE, "http://[::1]:8080"):
+            preflight = client.options("/v1/search", headers={**PREFLIGHT, "origin": origin})
+            assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == origin
+
+
+@pytest.mark.parametrize("bad", ["https://a.example:99999", "https://a.example:0", "http://[::1::2]", "http://[]"])
+def test_impossible_ports_and_addresses_are_a_settings_error(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="RAG_CORS_ORIGINS"):
+        load_settings(corpus_dir=tmp_path, cors_origins=bad)

@@ -13,7 +13,7 @@ from rag import __version__
 from rag.api import routes_docs, routes_documents, routes_ops, routes_search, routes_web
 from rag.api.errors import install_error_handlers
 from rag.api.limits import openapi
-from rag.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware, cors_middleware
+from rag.api.middleware import BodyLimitMiddleware, ErrorMiddleware, HeadMiddleware, ObserveMiddleware, cors_middleware
 from rag.api.security import AccessMiddleware, KeyRing, RateLimiter
 from rag.api.state import ServiceState
 from rag.config import Settings
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
                        timeout=settings.request_timeout, upload_timeout=settings.write_timeout)
     app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
+    app.add_middleware(ErrorMiddleware)  # the generic 500, inside CORS: a page can read it and its X-Request-ID
     if settings.cors_origins:  # outside the key check: a preflight carries no key (and 401/429s get CORS headers)
         app.add_middleware(cors_middleware, origins=settings.cors_origins)
     app.add_middleware(ObserveMiddleware, metrics=state.metrics, routes=flat_routes)

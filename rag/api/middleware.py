@@ -1,4 +1,4 @@
-"""ASGI middleware: body size cap and deadline, HEAD as GET, access log, metrics, generic 500."""
+"""ASGI middleware: body size cap and deadline, HEAD as GET, access log, metrics, generic 500, CORS."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -23,14 +24,15 @@ access_log = logging.getLogger("rag.access")
 log = logging.getLogger("rag.api")
 UNMATCHED = "<unmatched>"
 REQUEST_ID_HEADER = "x-request-id"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_current_request_id: ContextVar[str | None] = ContextVar("rag_request_id", default=None)
 
 
 def request_id(scope: Scope) -> str:
     """The caller's ``X-Request-ID`` when it is a plain token (letters, digits, ``._:-``, at most 128),
     else a new random one: it names the request in the response header and in the logs."""
     given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex  # fullmatch: "$" would let "id\n" in
 
 
 def is_document_write(scope: Scope) -> bool:
@@ -150,8 +152,42 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
     return str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
 
 
+class ErrorMiddleware:
+    """An unhandled error before the response started becomes the generic JSON 500, logged (with its traceback
+    and the request's id) here. It sits inside the CORS middleware, so a page on an allowed origin can read that
+    500 and the X-Request-ID it asks to be quoted; ObserveMiddleware, outside, catches what gets past it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            if started:
+                raise  # too late for a clean response: ObserveMiddleware logs it, the server drops the connection
+            log_unhandled(scope, _current_request_id.get() or "-")
+            await error_response(500, "internal_error", INTERNAL_MESSAGE)(scope, receive, send)
+
+
+def log_unhandled(scope: Scope, rid: str) -> None:
+    """The traceback of the exception being handled; the path quoted (it is percent-decoded: %0A is a newline)."""
+    log.exception("unhandled error in %s %r (request %s)", scope.get("method"), scope.get("path"), rid)
+
+
 class ObserveMiddleware:
-    """One access-log line and one metrics observation per request; unhandled errors become a JSON 500.
+    """One access-log line and one metrics observation per request; an unhandled error that got past
+    ErrorMiddleware (or came after the response started) is logged here too, and becomes a JSON 500 if it can.
 
     Every response carries ``X-Request-ID`` (the caller's, or a new one), and so do the access-log line
     and the log of an unhandled error: a client reporting a failure can quote it.
@@ -170,6 +206,7 @@ class ObserveMiddleware:
         status = 500
         started = False
         rid = request_id(scope)
+        token = _current_request_id.set(rid)  # for ErrorMiddleware's log
 
         async def observed_send(message: Message) -> None:
             nonlocal status, started
@@ -183,12 +220,13 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, observed_send)
         except Exception:
-            log.exception("unhandled error in %s %s (request %s)", scope.get("method"), scope.get("path"), rid)
+            log_unhandled(scope, rid)
             status = 500
             if started:
                 raise  # too late for a clean response: let the server drop the connection
             await error_response(500, "internal_error", INTERNAL_MESSAGE)(scope, receive, observed_send)
         finally:
+            _current_request_id.reset(token)
             seconds = time.perf_counter() - t0
             route = route_template(scope, self.routes())
             method = str(scope.get("method", ""))
@@ -199,7 +237,6 @@ class ObserveMiddleware:
             if client:
                 record["client"] = client[0]
             access_log.info(json.dumps(record, ensure_ascii=False))
-
 
 
 CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
