@@ -14,6 +14,7 @@ ranking, the index's vectors and BM25, and counts over the index's own vocabular
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class CorpusStats:
     df: dict[str, int]
     n: int
     label_tokens: tuple[frozenset[str], ...]  # title and section words of each sentence
+    lowercase: frozenset[str] = frozenset()  # tokens of words the corpus writes in lower case somewhere
 
     def idf(self, token: str) -> float:
         df = self.df.get(token, 0)
@@ -63,6 +65,7 @@ class CorpusStats:
 
 
 _STATS: dict[tuple[str, str], CorpusStats] = {}
+_LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")
 _STATS_LOCK = threading.Lock()
 
 
@@ -80,7 +83,11 @@ def corpus_stats(index: Index) -> CorpusStats:
             titles = {d: frozenset(tokenize(doc.title)) for d, doc in index.documents.items()}
             labels = tuple(titles[s.doc_id] | frozenset(tokenize(" ".join(index.sentence_section[i])))
                            for i, s in enumerate(index.sentences))
-            stats = CorpusStats(tokens, df, len(tokens), labels)
+            words: set[str] = set()
+            for s in index.sentences:
+                words.update(_LOWER_WORD.findall(s.text))
+            lowercase = frozenset(t for w in words for t in tokenize(w))
+            stats = CorpusStats(tokens, df, len(tokens), labels, lowercase)
             if len(_STATS) >= 4:
                 _STATS.pop(next(iter(_STATS)))
             _STATS[key] = stats

@@ -13,7 +13,6 @@ the claim.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import unicodedata
@@ -23,11 +22,11 @@ from typing import Literal
 
 import numpy as np
 
+from rag.attestation import attested
 from rag.calibration import CorpusStats, Logistic, corpus_stats
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
-from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
 from rag.reflexive import reflexive_conflicts
@@ -220,28 +219,6 @@ def _best_dense(index: Index, sids: np.ndarray, vector: np.ndarray, n: int) -> l
     return best_ids.tolist()
 
 
-_NAME = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
-
-
-def unattested_names(claim: str, sentence_tokens: frozenset[str]) -> tuple[str, ...]:
-    """Capitalised words of the claim (after its first word) that the sentence and its labels never use."""
-    missing = []
-    for m in _NAME.finditer(claim):
-        tokens = tokenize(m.group(0))
-        if tokens and not all(t in sentence_tokens for t in tokens):
-            missing.append(m.group(0))
-    return tuple(missing)
-
-
-def attested(claim: str, sentence: str, sentence_tokens: frozenset[str]) -> bool:
-    """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
-    with the same polarity (it does not negate what the claim states, nor state what the claim negates)
-    and the same agency (not "shot him" for "shot himself")."""
-    check = compare(claim, sentence)
-    return (not check.conflicts and not check.unattested and not unattested_names(claim, sentence_tokens)
-            and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence))
-
-
 def conflicts_of(claim: str, source: str, *, polarity: bool = True) -> tuple[Conflict, ...]:
     """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states,
     and verbs one side uses reflexively and the other with another agent."""
@@ -292,6 +269,6 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
                                      _citation(doc, sentence.start, sentence.end)))
                 if len(matches) == 1:
                     known = stats.sentence_tokens[int(sids[j])] | stats.label_tokens[int(sids[j])]
-                    supported = scores[j] >= SUPPORTED_FROM and attested(text, sentence.text, known)
+                    supported = scores[j] >= SUPPORTED_FROM and attested(text, sentence.text, known, stats.lowercase)
     return LocateResult(claim, bool(supported), tuple(matches), index.version,
                         round((time.perf_counter() - t0) * 1000.0, 3))

@@ -19,8 +19,10 @@ Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, val
 * ``negated`` (not supported): an excerpt of an indexed sentence with "not" put after its first
   auxiliary verb ("he was killed" → "he was not killed");
 * ``unnegated`` (not supported): an excerpt of an indexed sentence that says "not" or "never",
-  with that word taken out. The two are reported, never fitted on (their own random draws, so the
-  other kinds are the same claims as without them).
+  with that word taken out;
+* ``swapped-first`` (not supported): a ``swapped`` claim that starts at the replaced name, as a
+  claim's subject would ("Takeoka was born in Odessa"). The last three are reported, never fitted
+  on (their own random draws, so the other kinds are the same claims as without them).
 
 A claim counts as supported when its best-scored sentence is its source sentence and scores at
 least ``SUPPORTED_FROM``.
@@ -125,7 +127,31 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
         if len(tail) >= 6:
             cut = max(2, len(head) // 3)
             out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
-    return out + polarity_claims(world, indexed, n, seed)
+    return out + polarity_claims(world, indexed, n, seed) + swapped_first_claims(world, indexed, n, seed)
+
+
+def swapped_first_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
+    """``swapped-first`` claims: a ``swapped`` claim that starts at the replaced name ("Takeoka was born
+    in Odessa" from "… Lyushkov was born in Odessa"), where a claim's subject usually is."""
+    rng = random.Random(seed + 2000)
+    index = world.retriever.index
+    names: dict[str, list[str]] = {}
+    for i in indexed:
+        s = index.sentences[i]
+        names.setdefault(s.doc_id, []).extend(w for w in s.text.split()[1:] if w[:1].isupper() and w.isalpha())
+    out: list[Claim] = []
+    for i in rng.sample(indexed, len(indexed)):
+        s = index.sentences[i]
+        words = s.text.split()
+        spots = [k for k, w in enumerate(words[:-4]) if k > 0 and w[:1].isupper() and w.isalpha()]
+        others = [w for w in names.get(s.doc_id, []) if w not in words]
+        if spots and others:
+            k = rng.choice(spots)
+            words[k] = rng.choice(others)
+            out.append(Claim(" ".join(words[k:k + rng.randint(4, 10)]), "swapped-first", None))
+            if len(out) >= n:
+                break
+    return out
 
 
 _AUX = frozenset(["is", "was", "were", "are", "has", "had", "have", "can", "could", "will", "would", "did", "does",
@@ -188,8 +214,8 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
             labels = np.array([index.sentences[s].doc_id == doc_id and index.sentences[s].start == start
                                for s in sids.tolist()], dtype=bool)
         facts = np.array([claims.attested(c.text, index.sentences[s].text,
-                                          stats.sentence_tokens[s] | stats.label_tokens[s]) for s in sids.tolist()],
-                         dtype=bool)
+                                          stats.sentence_tokens[s] | stats.label_tokens[s], stats.lowercase)
+                          for s in sids.tolist()], dtype=bool)
         rows.append((c, feats, labels, verbatim, facts))
     return rows
 
@@ -197,7 +223,8 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
 def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
-    for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated"):
+    for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated",
+                 "swapped-first"):
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:

@@ -290,6 +290,32 @@ def test_lyushkov_development_targets(lyushkov: Retriever, shared_eval) -> None:
     assert abstained / len(answerable) <= 0.10
 
 
+def test_a_claims_first_word_is_a_name_when_the_corpus_never_writes_it_in_lower_case(retriever: Retriever) -> None:
+    from rag.attestation import attested, claim_names
+    from rag.calibration import corpus_stats
+
+    lowercase = corpus_stats(retriever.index).lowercase
+    assert {"mathematician", "father", "born"} <= lowercase and "babbage" not in lowercase
+    assert claim_names("Babbage was born in London", lowercase) == ["Babbage", "London"]
+    assert claim_names("Babbage was born in London") == ["London"]  # without the corpus: after the first word only
+    for claim in ("The poet left England", "Her father was a poet", "Father of Ada", "'Mathematician' is a word"):
+        assert claim_names(claim, lowercase) == [w for w in ("England", "Ada") if w in claim]
+    source = "Ada was born in London on 10 December 1815."
+    tokens = frozenset(["ada", "born", "london", "decemb", "1815"])
+    assert attested("Ada was born in London", source, tokens, lowercase)
+    assert not attested("Babbage was born in London", source, tokens, lowercase)
+    assert attested("Babbage was born in London", source, tokens)  # the old rule missed it
+
+
+def test_locate_does_not_lend_a_sentence_to_another_subject(retriever: Retriever) -> None:
+    """A claim about someone else (its subject, first, swapped for another name of the corpus) is not
+    supported by the sentence about the original subject."""
+    assert locate(retriever, "Ada was born in London in December 1815").supported
+    result = locate(retriever, "Babbage was born in London in December 1815")
+    assert result.matches and result.matches[0].text.startswith("Ada was born in London")
+    assert not result.supported
+
+
 def test_numbers_written_as_words() -> None:
     values = extract("his eleven-year-old daughter, twenty-one men, three hundred horses and one of the guards")
     assert [(n.text, n.low) for n in values.numbers] == [("eleven", 11), ("twenty-one", 21), ("three hundred", 300)]
