@@ -132,3 +132,15 @@ def test_origins_are_compared_as_browsers_send_them(built: Settings) -> None:
 def test_impossible_ports_and_addresses_are_a_settings_error(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ConfigError, match="RAG_CORS_ORIGINS"):
         load_settings(corpus_dir=tmp_path, cors_origins=bad)
+
+
+def test_private_network_access_only_for_named_origins(built: Settings, client: TestClient) -> None:
+    """Chrome asks before a public page reaches a server on a private network: yes for an origin the
+    operator named, no under ``*`` (any website could then reach an intranet server via its visitors)."""
+    ask = {**PREFLIGHT, "access-control-request-private-network": "true"}
+    named = client.options("/v1/search", headers=ask)
+    assert named.status_code == 200 and named.headers["access-control-allow-private-network"] == "true"
+    with TestClient(create_app(load_settings(**{**built.model_dump(), "cors_origins": "*"}))) as anyone:
+        assert anyone.options("/v1/search", headers=PREFLIGHT).status_code == 200
+        error = assert_error(anyone.options("/v1/search", headers=ask), 400, "cors_refused")
+        assert "private-network" in error["message"] and "not *" in error["message"]

@@ -244,7 +244,12 @@ CORS_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
 
 
 def cors_middleware(app: ASGIApp, origins: Sequence[str]) -> ASGIApp:
-    """Starlette's CORS middleware for ``origins``; a refused preflight is a JSON error like every other 4xx."""
+    """Starlette's CORS middleware for ``origins``; a refused preflight is a JSON error like every other 4xx.
+
+    A page on a public origin asking to reach this server on a private network (Chrome's Private
+    Network Access preflight) is let through for origins named in RAG_CORS_ORIGINS, never for ``*``:
+    naming an origin is the operator's consent; ``*`` would let any website reach an intranet server
+    from its visitors' browsers."""
     from starlette.middleware.cors import CORSMiddleware
     from starlette.responses import Response
 
@@ -255,10 +260,12 @@ def cors_middleware(app: ASGIApp, origins: Sequence[str]) -> ASGIApp:
                 return response
             refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
             headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
-            return error_response(400, "cors_refused", f"CORS preflight refused: this {refused} is not allowed "
-                                  f"(origins: RAG_CORS_ORIGINS; methods: {', '.join(CORS_METHODS)}; headers: "
-                                  f"{', '.join(CORS_HEADERS)})", None, headers)
+            message = (f"CORS preflight refused: this {refused} is not allowed (origins: RAG_CORS_ORIGINS; methods: "
+                       f"{', '.join(CORS_METHODS)}; headers: {', '.join(CORS_HEADERS)}")
+            if "private-network" in refused:
+                message += "; private-network access: only for origins named in RAG_CORS_ORIGINS, not *"
+            return error_response(400, "cors_refused", message + ")", None, headers)
 
     return JsonCORSMiddleware(app, allow_origins=list(origins), allow_methods=list(CORS_METHODS),
                               allow_headers=list(CORS_HEADERS), expose_headers=["X-Request-ID", "Retry-After"],
-                              max_age=600)
+                              allow_private_network="*" not in origins, max_age=600)
