@@ -80,6 +80,27 @@ def _dense_feedback(beta: float, k: int = 3):  # noqa: ANN202
     return prepare_with_feedback
 
 
+_WH_LEAD = re.compile(r"^\W*(?:(?:in|on|at|by|for|from|to|of|during)\s+)?(?:what|which|who|whom|whose|when|where|"
+                      r"why|how(?:\s+(?:many|much|long|old|far))?)\b(?:\s+(?:did|does|do|was|were|is|are|has|had|"
+                      r"have|can|could|would|will)\b)?\s*", re.I)
+
+
+def _declarative(retriever, prepare, text: str):  # noqa: ANN001, ANN202
+    """Not adopted: the dense query is the mean of the question's vector and that of the question
+    without its leading wh-phrase and auxiliary ("Who killed Lyushkov?" + "killed Lyushkov")."""
+    import numpy as np
+
+    query = prepare(text)
+    stripped = _WH_LEAD.sub("", text).rstrip(" ?")
+    if not stripped or stripped == text:
+        return query
+    from rag.adapter import adapt
+
+    vector = query.vector + retriever.embedder.embed_query(stripped)
+    vector = (vector / np.linalg.norm(vector)).astype(query.vector.dtype)
+    return dataclasses.replace(query, dense=adapt(vector, retriever._adapter))
+
+
 # name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
 # "tuning" (Tuning fields), "set" (sentence feature -> weight), "template" (chunk, sentence embed-text
 # functions), "fusion", "mode", "stopwords" (a replacement for rag.lexical._stopwords), "prepare"
@@ -126,6 +147,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "focus-word": {"prepare": _drop_focus_word},
     "dense-prf-0.3": {"prepare": _dense_feedback(0.3)},
     "dense-prf-0.7": {"prepare": _dense_feedback(0.7)},
+    "declarative": {"prepare": _declarative},
 }
 
 
