@@ -39,11 +39,18 @@ def unattested_names(claim: str, sentence_tokens: frozenset[str],
     return tuple(missing)
 
 
+def unattested_facts(claim: str, sentence: str, sentence_tokens: frozenset[str],
+                     lowercase: frozenset[str] | None = None) -> tuple[str, ...]:
+    """The claim's dates, numbers and names that the sentence (with its labels, ``sentence_tokens``)
+    does not state at all, in the claim's words: what a citation of this sentence would leave unbacked."""
+    return tuple(dict.fromkeys(compare(claim, sentence).unattested + unattested_names(claim, sentence_tokens,
+                                                                                      lowercase)))
+
+
 def attested(claim: str, sentence: str, sentence_tokens: frozenset[str], lowercase: frozenset[str] | None = None,
              ) -> bool:
     """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
     with the same polarity (it does not negate what the claim states, nor state what the claim negates)
     and the same agency (not "shot him" for "shot himself"). ``lowercase``: see ``claim_names``."""
-    check = compare(claim, sentence)
-    return (not check.conflicts and not check.unattested and not unattested_names(claim, sentence_tokens, lowercase)
+    return (not compare(claim, sentence).conflicts and not unattested_facts(claim, sentence, sentence_tokens, lowercase)
             and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence))

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag.attestation import attested
+from rag.attestation import unattested_facts
 from rag.calibration import CorpusStats, Logistic, corpus_stats
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
@@ -62,6 +62,7 @@ class Match:
     match: MatchKind
     conflicts: tuple[Conflict, ...]
     citation: Citation
+    missing: tuple[str, ...] = ()  # dates, numbers and names of the claim this sentence does not state
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,17 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
             feats = claim_features(index, stats, query.tokens, query.vector, sids)
             scores = (support or SUPPORT).proba(feats)
             for j in np.argsort(-scores, kind="stable")[:k].tolist():
-                sentence = index.sentences[int(sids[j])]
+                sid = int(sids[j])
+                sentence = index.sentences[sid]
                 doc = index.documents[sentence.doc_id]
+                known = stats.sentence_tokens[sid] | stats.label_tokens[sid]
                 matches.append(Match(doc.doc_id, sentence.start, sentence.end, sentence.text,
                                      round(float(scores[j]), 4), "paraphrase", conflicts_of(text, sentence.text),
-                                     _citation(doc, sentence.start, sentence.end)))
-                if len(matches) == 1:
-                    known = stats.sentence_tokens[int(sids[j])] | stats.label_tokens[int(sids[j])]
-                    supported = scores[j] >= SUPPORTED_FROM and attested(text, sentence.text, known, stats.lowercase)
+                                     _citation(doc, sentence.start, sentence.end),
+                                     unattested_facts(text, sentence.text, known, stats.lowercase)))
+            # the best match backs the claim: scored as stating it, and nothing contradicted or left unstated
+            # (the same test as rag.attestation.attested, which scripts/calibrate_claims.py applies)
+            supported = bool(matches) and scores.max() >= SUPPORTED_FROM \
+                and not matches[0].conflicts and not matches[0].missing
     return LocateResult(claim, bool(supported), tuple(matches), index.version,
                         round((time.perf_counter() - t0) * 1000.0, 3))

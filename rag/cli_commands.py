@@ -132,6 +132,7 @@ def cmd_locate(args: argparse.Namespace) -> int:
     print("supported" if result.supported else "not supported by the corpus")
     for m in result.matches:
         conflicts = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
+        conflicts += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
         print(f"- {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){conflicts}")
         print(f"  {m.text}")
     return 0

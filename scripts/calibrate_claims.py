@@ -44,6 +44,7 @@ from _devdata import CachingEmbedder, World, build_world, dropped, folds, load_s
 
 from rag import calibration as cal  # noqa: E402
 from rag import claims  # noqa: E402
+from rag.attestation import attested  # noqa: E402
 from rag.calibration import corpus_stats  # noqa: E402
 from rag.chunking import split_prose  # noqa: E402
 
@@ -213,9 +214,8 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
             doc_id, start, end = c.source
             labels = np.array([index.sentences[s].doc_id == doc_id and index.sentences[s].start == start
                                for s in sids.tolist()], dtype=bool)
-        facts = np.array([claims.attested(c.text, index.sentences[s].text,
-                                          stats.sentence_tokens[s] | stats.label_tokens[s], stats.lowercase)
-                          for s in sids.tolist()], dtype=bool)
+        facts = np.array([attested(c.text, index.sentences[s].text, stats.sentence_tokens[s] | stats.label_tokens[s],
+                                   stats.lowercase) for s in sids.tolist()], dtype=bool)
         rows.append((c, feats, labels, verbatim, facts))
     return rows
 

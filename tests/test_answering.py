@@ -314,6 +314,8 @@ def test_locate_does_not_lend_a_sentence_to_another_subject(retriever: Retriever
     result = locate(retriever, "Babbage was born in London in December 1815")
     assert result.matches and result.matches[0].text.startswith("Ada was born in London")
     assert not result.supported
+    assert result.matches[0].missing == ("Babbage",) and result.matches[0].conflicts == ()
+    assert locate(retriever, "Ada was born in London in December 1815").matches[0].missing == ()
 
 
 def test_numbers_written_as_words() -> None:

@@ -572,8 +572,21 @@ def test_locate(client: TestClient) -> None:
         span = client.get(f"/v1/documents/{m['doc_id']}/span", params={"start": m["start"], "end": m["end"]}).json()
         assert span["text"] == m["text"]
         assert m["match"] in ("exact", "normalized", "paraphrase")
-    assert body["matches"][0]["match"] == "exact"
+    assert body["matches"][0]["match"] == "exact" and body["matches"][0]["missing"] == []
     assert_error(client.post("/v1/locate", json={"claim": "x" * 1001}), 422, "invalid_request")
+
+
+def test_locate_lists_what_a_match_does_not_state(client: TestClient) -> None:
+    """A claim about someone else (the subject swapped for another name of the corpus) is refused, and
+    each match names the claim's names, dates and numbers it leaves unstated."""
+    body = client.post("/v1/locate", json={"claim": "Babbage was born in London on 10 December 1816"}).json()
+    assert body["supported"] is False
+    for m in body["matches"]:
+        assert isinstance(m["missing"], list) and all(w in "Babbage was born in London on 10 December 1816"
+                                                      for w in m["missing"])
+    top = body["matches"][0]
+    assert top["text"].startswith("Ada was born in London")
+    assert top["missing"] == ["Babbage"] and top["conflicts"] == [{"claim": "1816", "source": "1815"}]
 
 
 def test_context(client: TestClient) -> None:

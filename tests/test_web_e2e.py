@@ -205,6 +205,18 @@ def test_the_short_answer_is_shown_and_marked_inside_its_sentence(page: Any, ser
     assert (named is None or named["short"] is None) and page.locator(".answer .short").count() == 0
 
 
+def test_a_claim_about_someone_else_lists_what_the_sentence_does_not_state(page: Any, server: str) -> None:
+    claim = "Takeoka was born in Odessa"
+    found = api(server, "/v1/locate", {"claim": claim})
+    assert not found["supported"] and found["matches"][0]["missing"] == ["Takeoka"]
+    ask(page, claim, mode="claim")
+    assert page.text_content(".verdict h2") == "Not found as stated"
+    assert "unstated" in page.text_content(".verdict p")
+    first = page.locator(".match").first
+    assert first.locator(".missing").text_content() == "Not stated in this sentence: Takeoka"
+    assert first.locator("mark").text_content() == found["matches"][0]["text"]
+
+
 def test_every_passage_link_opens_its_exact_text(page: Any, server: str) -> None:
     ask(page, QUESTION)
     spans = spans_of(api(server, "/v1/ask", {"question": QUESTION}))

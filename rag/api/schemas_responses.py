@@ -132,6 +132,10 @@ class Match(BaseModel):
     conflicts: list[Conflict] = Field(description="what the match contradicts; a claim whose best match has "
                                                   "any is not supported")
     citation: Citation
+    missing: list[str] = Field(description="the claim's dates, numbers and names (in the claim's words) that this "
+                                           "sentence does not state; a claim whose best match leaves any is not "
+                                           "supported; empty for exact and normalized matches",
+                               examples=[["Takeoka"]])
 
 
 class LocateResponse(BaseModel):

@@ -210,16 +210,22 @@ function matchCard(m) {
       el("span", { class: "score" }, `score ${m.score.toFixed(2)}`)),
     el("blockquote", {}, spanLink("hl", m, el("mark", {}, m.text))),
     conflicts ? el("p", { class: "conflict-title" }, "Conflicting details:") : null, conflicts,
+    m.missing.length
+      ? el("p", { class: "missing" }, "Not stated in this sentence: ",
+        ...m.missing.map((w, i) => [i ? ", " : "", el("strong", {}, w)]).flat())
+      : null,
     el("footer", {}, copyButton(fromCitation(m.citation, m.text))));
 }
 
 function renderClaim(data) {
   const conflicted = data.matches.some((m) => m.conflicts.length);
+  const lacking = data.matches.length && data.matches[0].missing.length;
   const verdict = data.supported
     ? ["supported", "Stated in the corpus", "The best match below states the claim; check its wording."]
     : ["unsupported", "Not found as stated",
       conflicted ? "The closest statements disagree on some details (flagged below)."
-        : "The corpus has no statement of this claim; the closest statements are below."];
+        : lacking ? "The closest statement leaves some of the claim's names, dates or numbers unstated (listed below)."
+          : "The corpus has no statement of this claim; the closest statements are below."];
   return [
     el("section", { class: `card verdict ${verdict[0]}`, "aria-labelledby": "answer-title" },
       el("h2", { id: "answer-title" }, verdict[1]), el("p", {}, verdict[2])),
