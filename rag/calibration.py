@@ -50,6 +50,25 @@ def analyse_question(text: str) -> QuestionInfo:
 
 # -- per-index statistics ------------------------------------------------------------------------
 @dataclass(frozen=True)
+class WordUsage:
+    """How the corpus writes its words: the tokens (stems) it uses in lower case somewhere, and the words
+    (lower-cased, as written) it capitalises inside sentences and never writes in lower case: names."""
+
+    lowercase: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    def is_name(self, word: str) -> bool:
+        """A word the corpus only ever capitalises ("Takeoka", "Odessa"), however the caller typed it.
+        Compared as written (but for a possessive "'s"), not stemmed: "empirical" is not "Empire"."""
+        return written(word) in self.names
+
+
+def written(word: str) -> str:
+    """A word as ``WordUsage.names`` compares it: lower case, without a possessive ending."""
+    return re.sub(r"['’]s?$", "", word.lower())
+
+
+@dataclass(frozen=True)
 class CorpusStats:
     """Token sets and document frequencies of the index's sentences."""
 
@@ -57,7 +76,7 @@ class CorpusStats:
     df: dict[str, int]
     n: int
     label_tokens: tuple[frozenset[str], ...]  # title and section words of each sentence
-    lowercase: frozenset[str] = frozenset()  # tokens of words the corpus writes in lower case somewhere
+    usage: WordUsage = WordUsage()
 
     def idf(self, token: str) -> float:
         df = self.df.get(token, 0)
@@ -66,6 +85,7 @@ class CorpusStats:
 
 _STATS: dict[tuple[str, str], CorpusStats] = {}
 _LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")
+_INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that is not the text's first
 _STATS_LOCK = threading.Lock()
 
 
@@ -83,11 +103,14 @@ def corpus_stats(index: Index) -> CorpusStats:
             titles = {d: frozenset(tokenize(doc.title)) for d, doc in index.documents.items()}
             labels = tuple(titles[s.doc_id] | frozenset(tokenize(" ".join(index.sentence_section[i])))
                            for i, s in enumerate(index.sentences))
-            words: set[str] = set()
+            lower: set[str] = set()
+            upper: set[str] = set()
             for s in index.sentences:
-                words.update(_LOWER_WORD.findall(s.text))
-            lowercase = frozenset(t for w in words for t in tokenize(w))
-            stats = CorpusStats(tokens, df, len(tokens), labels, lowercase)
+                lower.update(_LOWER_WORD.findall(s.text))
+                upper.update(written(w) for w in _INNER_CAPITAL.findall(s.text))
+            usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
+                              frozenset(upper - {written(w) for w in lower}))
+            stats = CorpusStats(tokens, df, len(tokens), labels, usage)
             if len(_STATS) >= 4:
                 _STATS.pop(next(iter(_STATS)))
             _STATS[key] = stats

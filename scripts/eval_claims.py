@@ -83,16 +83,18 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def evaluate_claims(path: Path, corpus: Path, settings: Settings | None = None,
-                    embedder: Any = None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Index ``corpus`` in a temporary folder, locate every claim of ``path``; return (summary, rows)."""
+def evaluate_claims(path: Path, corpus: Path, settings: Settings | None = None, embedder: Any = None,
+                    lower: bool = False) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Index ``corpus`` in a temporary folder, locate every claim of ``path`` (``lower``: typed in lower
+    case); return (summary, rows)."""
     from rag.service import embedder_for
 
     settings = (settings or Settings()).model_copy(update={"corpus_dir": corpus})
     embedder = embedder or embedder_for(settings)
     with tempfile.TemporaryDirectory(prefix="rag-claims-") as tmp:
         retriever, _ = build_retriever(EvalSet(path.stem, []), settings, Path(tmp) / "index", embedder)
-        rows = [judge(retriever, claim) for claim in load_claims(path)]
+        rows = [judge(retriever, {**claim, "claim": claim["claim"].lower()} if lower else claim)
+                for claim in load_claims(path)]
     return summarize(rows), rows
 
 
@@ -115,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--details", type=Path, help="write one JSON row per claim here")
     parser.add_argument("--embedder", default=None, help="embedder name (default: the settings', RAG_EMBEDDER)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--lower", action="store_true", help="every claim typed in lower case")
     args = parser.parse_args(argv)
     settings = Settings(**({"embedder": args.embedder} if args.embedder else {}))
-    summary, rows = evaluate_claims(args.claims, args.corpus, settings)
+    summary, rows = evaluate_claims(args.claims, args.corpus, settings, lower=args.lower)
     if args.details:
         args.details.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(json.dumps(summary, indent=2) if args.json else format_table(summary))

@@ -49,6 +49,15 @@ def test_json_output_carries_url_and_metadata_like_the_api(
         assert item["url"] == ROW["url"] and item["metadata"] == ROW["metadata"], item
 
 
+def test_locate_says_what_the_closest_sentence_does_not_state(jsonl_index: list[str],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["locate", "The Zorbo kite is 42 metres long", *jsonl_index]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("not supported by the corpus")
+    assert "[not stated here: Zorbo]" in out.splitlines()[1] and "The Gribble kite is 42 metres long." in out
+
+
 @pytest.mark.parametrize(("name", "content"), [
     ("notes.txt", b"Plain prose, not JSON Lines.\n"),
     ("latin1.jsonl", b'{"id": "q1", "question": "caf\xe9?"}\n'),
