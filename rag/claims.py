@@ -270,7 +270,7 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
                 matches.append(Match(doc.doc_id, sentence.start, sentence.end, sentence.text,
                                      round(float(scores[j]), 4), "paraphrase", conflicts_of(text, sentence.text),
                                      _citation(doc, sentence.start, sentence.end),
-                                     unattested_facts(text, sentence.text, known, stats.lowercase)))
+                                     unattested_facts(text, sentence.text, known, stats.usage)))
             # the best match backs the claim: scored as stating it, and nothing contradicted or left unstated
             # (the same test as rag.attestation.attested, which scripts/calibrate_claims.py applies)
             supported = bool(matches) and scores.max() >= SUPPORTED_FROM \
