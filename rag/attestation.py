@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 
-from rag.calibration import WordUsage
+from rag.calibration import INNER_CAPITAL, LOWER_WORD, WordUsage
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
 from rag.reflexive import reflexive_conflicts
 
-_NAME = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
 _FIRST_WORD = re.compile(r"^\W*([A-Z][\w'’-]*)")
-_LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")
 
 
 def claim_names(claim: str, usage: WordUsage | None = None) -> list[str]:
@@ -22,7 +20,7 @@ def claim_names(claim: str, usage: WordUsage | None = None) -> list[str]:
     when the corpus also says "earthquakes"); and in a claim typed all in lower case, whose casing says
     nothing, every word the corpus only ever capitalises ("takeoka was born in odessa"). A cased claim's
     lower-case words are taken as typed: "recruit natives" is not the corpus's "Natives"."""
-    found = [m.group(0) for m in _NAME.finditer(claim)]
+    found = [m.group(0) for m in INNER_CAPITAL.finditer(claim)]
     if usage is None:
         return found
     first = _FIRST_WORD.match(claim)
@@ -31,7 +29,7 @@ def claim_names(claim: str, usage: WordUsage | None = None) -> list[str]:
         if tokens and not any(t in usage.lowercase for t in tokens):
             found.insert(0, first.group(1))
     if not any(ch.isupper() for ch in claim):  # typed in lower case: its casing says nothing, the corpus's does
-        found += [m.group(0) for m in _LOWER_WORD.finditer(claim) if tokenize(m.group(0)) and usage.is_name(m.group(0))]
+        found += [m.group(0) for m in LOWER_WORD.finditer(claim) if tokenize(m.group(0)) and usage.is_name(m.group(0))]
     return list(dict.fromkeys(found))
 
 

@@ -84,8 +84,8 @@ class CorpusStats:
 
 
 _STATS: dict[tuple[str, str], CorpusStats] = {}
-_LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")
-_INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that is not the text's first
+LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")  # a word written in lower case
+INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that is not the text's first
 _STATS_LOCK = threading.Lock()
 
 
@@ -106,8 +106,8 @@ def corpus_stats(index: Index) -> CorpusStats:
             lower: set[str] = set()
             upper: set[str] = set()
             for s in index.sentences:
-                lower.update(_LOWER_WORD.findall(s.text))
-                upper.update(written(w) for w in _INNER_CAPITAL.findall(s.text))
+                lower.update(LOWER_WORD.findall(s.text))
+                upper.update(written(w) for w in INNER_CAPITAL.findall(s.text))
             usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
                               frozenset(upper - {written(w) for w in lower}))
             stats = CorpusStats(tokens, df, len(tokens), labels, usage)
