@@ -96,6 +96,17 @@ _LEADING = frozenset(re.findall(r"\w+", """
 _ATTRIBUTIVE = re.compile(r"\b(?:the|a|an|his|her|its|their|this|that)\s+$", re.IGNORECASE)
 _DATED_BY = re.compile(r"\b(?:during|in|at|by|since|until|throughout|amid)\s+\w+\s+$", re.IGNORECASE)
 _WINDOW = 40  # characters before a figure that a hedge can take (bounded: linear time)
+# A life span after a name, the way encyclopedias open a biography: "Genrikh Samoilovich Lyushkov
+# (Генрих Самойлович Люшков; 1900 - 19 August 1945)", "Nikola Tesla (10 July 1856 – 7 January 1943)".
+# Its first date answers "When was he born?", its second "When did he die?". Names in other scripts or
+# other notes may come first, after a ";" or ",". Only the parenthesis is scanned, and at most
+# _SPAN_NOTE characters of notes: linear time.
+_SPAN_NOTE = 120
+_LIFESPAN = re.compile(
+    rf"\((?:[^()]{{0,{_SPAN_NOTE}}}?[;,]\s*)?(?P<born>{_DATE.pattern})\s?[-–—]\s?(?P<died>{_DATE.pattern})\s*\)")
+_ASKS_BIRTH = re.compile(r"\b(?:born|birth|birthday|birthdate)\b", re.IGNORECASE)
+_ASKS_DEATH = re.compile(r"\b(?:die|died|dies|death|dead|killed|executed)\b", re.IGNORECASE)
+_NAME_BEFORE = re.compile(r"((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’.-]*)\s*$")
 
 
 def words_of(text: str) -> str:
@@ -179,6 +190,10 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     if kind not in ("date", "number") or (kind == "number" and _SKIP_NUMBER.search(question)):
         return None
     asked = f" {words_of(question)} "
+    if kind == "date":
+        span = _life_date(question, asked, sentence)
+        if span is not None:
+            return span
     words = {w.rstrip("s") for w in asked.split()}
     first = re.search(r"\w", sentence)
     first_word = first.start() if first else -1
@@ -192,6 +207,22 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     if _FUSED.search(sentence, max(0, a - 2), a) or _FUSED_AFTER.match(sentence, b):
         return None  # "555-1234": part of a figure the patterns do not know
     return _hedged(sentence, a, b)
+
+
+def _life_date(question: str, asked: str, sentence: str) -> tuple[int, int] | None:
+    """The birth or death date a question asks for, from the life span after the name the question
+    uses ("When did Lyushkov die?" and "Genrikh Samoilovich Lyushkov (…; 1900 - 19 August 1945)")."""
+    birth, death = bool(_ASKS_BIRTH.search(question)), bool(_ASKS_DEATH.search(question))
+    if birth == death:
+        return None
+    found = []
+    for m in _LIFESPAN.finditer(sentence):
+        name = _NAME_BEFORE.search(sentence, max(0, m.start() - 80), m.start())
+        if name and any(f" {w} " in asked for w in words_of(name.group(1)).split()):
+            found.append(m.span("born" if birth else "died"))
+    if len(found) != 1 or not _fits(question, sentence[found[0][0]:found[0][1]]):
+        return None
+    return found[0]
 
 
 def _names_other(asked: set[str], sentence: str, a: int, b: int, first_word: int) -> bool:

@@ -48,10 +48,24 @@ FOUND = [
     ("When did it open?", "It opened in 1990/91.", "1990/91"),
     ("When did prices rise?", "During the 2006 Lebanon War, prices rose.", "2006"),  # the sentence's date
     ("When was the module dropped?", "A 1964 NASA study concluded that the module should be dropped.", "1964"),
+    # a life span after the name the question uses: the first date is the birth, the second the death
+    ("When did Lyushkov die?", "Lyushkov (1900 - 19 August 1945) was a Soviet officer.", "19 August 1945"),
+    ("When was Lyushkov born?", "Lyushkov (1900 - 19 August 1945) was a Soviet officer.", "1900"),
+    ("When did Lyushkov die?", "Genrikh Samoilovich Lyushkov (Генрих Самойлович Люшков; 1900 - 19 August 1945) was "
+     "an officer.", "19 August 1945"),
+    ("When did Tesla die?", "Nikola Tesla (10 July 1856 – 7 January 1943) was an inventor.", "7 January 1943"),
+    ("In what year was Boltzmann born?", "Ludwig Boltzmann (1844–1906) was a physicist.", "1844"),
+    ("When did Ada Lovelace die?", "Ada Lovelace (10 December 1815 – 27 November 1852) met Babbage in 1833.",
+     "27 November 1852"),
 ]
 
 NOT_FOUND = [
-    ("When did Lyushkov die?", "Lyushkov (1900 - 19 August 1945) was a Soviet officer."),  # two dates: reading needed
+    ("When did the officer die?", "Lyushkov (1900 - 19 August 1945) was a Soviet officer."),  # whose span is it?
+    ("When did he die?", "Lyushkov (1900 - 19 August 1945) was a Soviet officer."),
+    ("When did Takeoka die?", "Lyushkov (1900 - 19 August 1945) was shot by Takeoka."),  # someone else's span
+    ("When was Lyushkov born and when did he die?", "Lyushkov (1900 - 19 August 1945) was an officer."),
+    ("When did Lyushkov defect?", "Lyushkov (1900 - 19 August 1945) defected in 1938."),  # two other dates
+    ("In what month was Boltzmann born?", "Ludwig Boltzmann (1844–1906) was a physicist."),  # a year, not a month
     ("When did the empire fall?", "The empire lasted from 1299 to 1923."),  # two years, no range of the answer
     ("Who killed him?", "He was killed by Takeoka on 19 August 1945."),  # names are not extracted
     ("Where was she buried?", "She was buried at Hucknall in 1852."),
@@ -105,10 +119,11 @@ def test_a_figure_the_question_already_names_is_not_its_answer() -> None:
     assert short_answer("When did he command 5,000 troops?", sentence) == (3, 7)  # "1937", not the figure
 
 
-@pytest.mark.parametrize("kind", ["When was it?", "How many were there?"])
+@pytest.mark.parametrize("kind", ["When was it?", "How many were there?", "When did A die?"])
 @pytest.mark.parametrize("sentence", [
     "".join("0123456789, "[(i * 7919) % 12] for i in range(100_000)),  # digits, commas, spaces
     "1938 " * 20_000, "about 5 " * 12_500, "between 5 and 6 " * 6_250, "1-" * 50_000, "May 5 " * 16_000,
+    "A (" * 33_000, "A (1900 - " * 10_000, "A (a; " * 16_000,  # life spans: "When did A die?" below
 ])
 def test_a_long_sentence_takes_linear_time(kind: str, sentence: str) -> None:
     assert fastest(lambda: short_answer(kind, sentence)) < 2.0  # quadratic took 12 s to 45 s on 100,000 characters
