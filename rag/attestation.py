@@ -1,5 +1,6 @@
 """What a sentence must back for a claim to count as supported: its dates, numbers and names, with the
-same polarity and the same agency. ``rag.claims.locate`` asks it of the best paraphrase match."""
+same polarity, the same agency and the names in the same roles. ``rag.claims.locate`` asks it of the
+best paraphrase match."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
 from rag.reflexive import reflexive_conflicts
+from rag.roles import role_conflicts
 
 _FIRST_WORD = re.compile(r"^\W*([A-Z][\w'’-]*)")
 
@@ -50,9 +52,16 @@ def unattested_facts(claim: str, sentence: str, sentence_tokens: frozenset[str],
     return tuple(dict.fromkeys(compare(claim, sentence).unattested + unattested_names(claim, sentence_tokens, usage)))
 
 
+def swapped_roles(claim: str, sentence: str, usage: WordUsage | None = None) -> tuple[tuple[str, str], ...]:
+    """Where the sentence puts another of the claim's names in a name's place (``rag.roles``)."""
+    return role_conflicts(claim, sentence, claim_names(claim, usage))
+
+
 def attested(claim: str, sentence: str, sentence_tokens: frozenset[str], usage: WordUsage | None = None) -> bool:
     """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
-    with the same polarity (it does not negate what the claim states, nor state what the claim negates)
-    and the same agency (not "shot him" for "shot himself"). ``usage``: see ``claim_names``."""
+    with the same polarity (it does not negate what the claim states, nor state what the claim negates),
+    the same agency (not "shot him" for "shot himself") and its names in the same roles (not "executed
+    Lyushkov" for "executed Takeoka"). ``usage``: see ``claim_names``."""
     return (not compare(claim, sentence).conflicts and not unattested_facts(claim, sentence, sentence_tokens, usage)
-            and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence))
+            and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence)
+            and not swapped_roles(claim, sentence, usage))

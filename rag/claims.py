@@ -22,8 +22,8 @@ from typing import Literal
 
 import numpy as np
 
-from rag.attestation import unattested_facts
-from rag.calibration import CorpusStats, Logistic, corpus_stats
+from rag.attestation import swapped_roles, unattested_facts
+from rag.calibration import CorpusStats, Logistic, WordUsage, corpus_stats
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
@@ -220,12 +220,15 @@ def _best_dense(index: Index, sids: np.ndarray, vector: np.ndarray, n: int) -> l
     return best_ids.tolist()
 
 
-def conflicts_of(claim: str, source: str, *, polarity: bool = True) -> tuple[Conflict, ...]:
+def conflicts_of(claim: str, source: str, *, polarity: bool = True, usage: WordUsage | None = None,
+                 ) -> tuple[Conflict, ...]:
     """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states,
-    and verbs one side uses reflexively and the other with another agent."""
+    verbs one side uses reflexively and the other with another agent, and the claim's names in each
+    other's places (``usage``: the corpus's, to tell the claim's names)."""
     pairs = compare(claim, source).conflicts
     if polarity:
-        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source)
+        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source) \
+            + swapped_roles(claim, source, usage)
     return tuple(Conflict(c, s) for c, s in pairs)
 
 
@@ -268,7 +271,8 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
                 doc = index.documents[sentence.doc_id]
                 known = stats.sentence_tokens[sid] | stats.label_tokens[sid]
                 matches.append(Match(doc.doc_id, sentence.start, sentence.end, sentence.text,
-                                     round(float(scores[j]), 4), "paraphrase", conflicts_of(text, sentence.text),
+                                     round(float(scores[j]), 4), "paraphrase",
+                                     conflicts_of(text, sentence.text, usage=stats.usage),
                                      _citation(doc, sentence.start, sentence.end),
                                      unattested_facts(text, sentence.text, known, stats.usage)))
             # the best match backs the claim: scored as stating it, and nothing contradicted or left unstated

@@ -21,8 +21,12 @@ Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, val
 * ``unnegated`` (not supported): an excerpt of an indexed sentence that says "not" or "never",
   with that word taken out;
 * ``swapped-first`` (not supported): a ``swapped`` claim that starts at the replaced name, as a
-  claim's subject would ("Takeoka was born in Odessa"). The last three are reported, never fitted
-  on (their own random draws, so the other kinds are the same claims as without them).
+  claim's subject would ("Takeoka was born in Odessa");
+* ``reversed`` (not supported): an excerpt of an indexed sentence with two of its names swapped
+  ("Takeoka executed Lyushkov" → "Lyushkov executed Takeoka"): the same words in other roles. Some
+  swaps keep the meaning ("between France and Germany"), so not every one of them should be refused.
+  The last four are reported, never fitted on (their own random draws, so the other kinds are the
+  same claims as without them).
 
 A claim counts as supported when its best-scored sentence is its source sentence and scores at
 least ``SUPPORTED_FROM``.
@@ -31,6 +35,7 @@ least ``SUPPORTED_FROM``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import sys
@@ -58,6 +63,7 @@ class Claim:
     text: str
     kind: str
     source: tuple[str, int, int] | None  # (doc_id, start, end) of a sentence that states it
+    sids: np.ndarray | None = None  # the candidate sentences, once collected
 
 
 def excerpt(rng: random.Random, sentence: str) -> str | None:
@@ -128,7 +134,33 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
         if len(tail) >= 6:
             cut = max(2, len(head) // 3)
             out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
-    return out + polarity_claims(world, indexed, n, seed) + swapped_first_claims(world, indexed, n, seed)
+    return (out + polarity_claims(world, indexed, n, seed) + swapped_first_claims(world, indexed, n, seed)
+            + reversed_claims(world, indexed, n, seed))
+
+
+def reversed_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
+    """``reversed`` claims: two one-word names of a sentence, at most 8 words apart, swapped, and the
+    words around them ("Lyushkov executed Takeoka" from "… Takeoka executed Lyushkov …")."""
+    rng = random.Random(seed + 3000)
+    index = world.retriever.index
+    out: list[Claim] = []
+
+    def name(words: list[str], k: int) -> bool:  # a capitalised word standing alone (not part of "Genzo Yanagita")
+        return (0 < k < len(words) and words[k][:1].isupper() and words[k].isalpha()
+                and not words[k - 1][:1].isupper() and (k + 1 == len(words) or not words[k + 1][:1].isupper()))
+
+    for i in rng.sample(indexed, len(indexed)):
+        words = index.sentences[i].text.split()
+        pairs = [(a, b) for a in range(len(words)) for b in range(a + 2, min(a + 9, len(words)))
+                 if name(words, a) and name(words, b) and words[a] != words[b]]
+        if not pairs:
+            continue
+        a, b = rng.choice(pairs)
+        words[a], words[b] = words[b], words[a]
+        out.append(Claim(" ".join(words[max(0, a - rng.randint(1, 4)):b + rng.randint(2, 5)]), "reversed", None))
+        if len(out) >= n:
+            break
+    return out
 
 
 def swapped_first_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
@@ -203,6 +235,7 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
         verbatim = bool(claims.verbatim_spans(index, c.text, 1))
         query = retriever.prepare(c.text)
         sids = claims.candidate_sentences(retriever, query.vector, query.tokens)
+        c.sids = sids
         feats = claims.claim_features(index, stats, query.tokens, query.vector, sids)
         if c.source is None:
             labels = np.zeros(len(sids), dtype=bool)
@@ -224,7 +257,7 @@ def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, flo
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
     for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated",
-                 "swapped-first"):
+                 "swapped-first", "reversed"):
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:
@@ -250,6 +283,21 @@ def choose_threshold(rows: list, model: cal.Logistic, cost: float = 2.0) -> floa
     return max(np.arange(0.05, 0.91, 0.05).round(2).tolist(), key=utility)
 
 
+def dump(path: Path, name: str, world: World, rows: list, model: cal.Logistic, threshold: float) -> None:
+    """Append each claim's outcome (kind, claim, supported, best sentence) to ``path`` as JSON lines."""
+    index = world.retriever.index
+    with path.open("a", encoding="utf-8") as f:
+        for c, feats, labels, verbatim, facts in rows:
+            if not len(feats):
+                continue
+            p = model.proba(feats)
+            j = int(np.argmax(p))
+            supported = bool(verbatim or (p[j] >= threshold and facts[j]))
+            f.write(json.dumps({"set": name, "kind": c.kind, "claim": c.text, "supported": supported,
+                                "score": round(float(p[j]), 4), "right_sentence": bool(labels[j]),
+                                "sentence": index.sentences[int(c.sids[j])].text}, ensure_ascii=False) + "\n")
+
+
 def evaluate(name: str, rows: list, model: cal.Logistic, threshold: float) -> None:
     print(f"== {name}: supported at >= {threshold}")
     for kind, share in outcomes(rows, model, threshold).items():
@@ -267,6 +315,7 @@ def main() -> int:
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--threshold", type=float, help="support threshold (default: chosen on fold A)")
     ap.add_argument("--current", action="store_true", help="validate the constants in rag/claims.py as they are")
+    ap.add_argument("--dump", type=Path, help="write every claim's outcome to this JSON Lines file")
     ap.add_argument("--lower", action="store_true", help="every claim typed in lower case, as users often do "
                                                          "(with --current: how the names rule holds up)")
     args = ap.parse_args()
@@ -294,6 +343,10 @@ def main() -> int:
     print("SUPPORT =", model, dict(zip(claims.CLAIM_FEATURES, np.round(model.coef, 3), strict=True)))
     evaluate("fit (fold A)", rows_a, model, threshold)
     evaluate("validation (fold B)", rows_b, model, threshold)
+    if args.dump:
+        args.dump.unlink(missing_ok=True)
+        dump(args.dump, "fold-a", world_a, rows_a, model, threshold)
+        dump(args.dump, "fold-b", world_b, rows_b, model, threshold)
     return 0
 
 

@@ -255,6 +255,16 @@ def test_locate_flags_a_negated_claim(lyushkov: Retriever) -> None:
 
 
 @pytest.mark.slow
+def test_locate_flags_names_in_each_others_places(lyushkov: Retriever) -> None:
+    assert locate(lyushkov, "Takeoka executed Lyushkov").supported
+    result = locate(lyushkov, "Lyushkov executed Takeoka")
+    assert not result.supported
+    assert ("executed Takeoka", "executed Lyushkov") in [(c.claim, c.source) for c in result.matches[0].conflicts]
+    result = locate(lyushkov, "Lyushkov was arrested on evidence gathered by Deribas")
+    assert not result.supported and result.matches[0].text.startswith("Deribas' arrest")
+
+
+@pytest.mark.slow
 def test_ask_answers_and_abstains(lyushkov: Retriever) -> None:
     answer = ask(lyushkov, "Where did he cross the border when he fled?").answer
     assert answer is not None and answer.text.startswith(DEFECTION)
@@ -333,6 +343,15 @@ def test_locate_does_not_lend_a_sentence_to_another_subject(retriever: Retriever
     assert not result.supported
     assert result.matches[0].missing == ("Babbage",) and result.matches[0].conflicts == ()
     assert locate(retriever, "Ada was born in London in December 1815").matches[0].missing == ()
+
+
+def test_locate_refuses_a_claim_with_names_in_each_others_places(retriever: Retriever) -> None:
+    """The sentence's own words with two names swapped are not supported by it, and the match says where."""
+    assert locate(retriever, "Lady Byron promoted Ada's interest in mathematics").supported
+    result = locate(retriever, "Ada promoted Lady Byron's interest in mathematics")
+    assert result.matches and result.matches[0].text.startswith("Her mother, Lady Byron, promoted Ada's interest")
+    assert not result.supported
+    assert ("Lady Byron's interest", "Ada's interest") in [(c.claim, c.source) for c in result.matches[0].conflicts]
 
 
 def test_numbers_written_as_words() -> None:

@@ -110,10 +110,12 @@ class AskResponse(BaseModel):
 
 
 class Conflict(BaseModel):
-    """Where a match contradicts the claim: a date or number ("1939" against "1938"), or a negation
-    ("not killed" against "killed")."""
+    """Where a match contradicts the claim: a date or number ("1939" against "1938"), a negation
+    ("not killed" against "killed"), agency ("shot himself" against "shot him"), or two names in each
+    other's places ("executed Takeoka" against "executed Lyushkov")."""
 
-    model_config = _examples({"claim": "1939", "source": "1938"}, {"claim": "not killed", "source": "killed"})
+    model_config = _examples({"claim": "1939", "source": "1938"}, {"claim": "not killed", "source": "killed"},
+                             {"claim": "executed Takeoka", "source": "executed Lyushkov"})
 
     claim: str = Field(description="the claim's words")
     source: str = Field(description="the matched sentence's words they contradict")
