@@ -101,10 +101,52 @@ def _declarative(retriever, prepare, text: str):  # noqa: ANN001, ANN202
     return dataclasses.replace(query, dense=adapt(vector, retriever._adapter))
 
 
+def _title_terms(retriever) -> None:  # noqa: ANN001
+    """Query words of a document's title count as present in every sentence and chunk of it (coverage and
+    the match counts): "What did Lyushkov do in Germany?" against "Around 1930, he … in Germany"."""
+    import numpy as np
+
+    index = retriever.index
+    order = {d: i for i, d in enumerate(index.documents)}
+    titles = [frozenset(lexical.tokenize(doc.title)) for doc in index.documents.values()]
+    sentence_doc = np.array([order[s.doc_id] for s in index.sentences], dtype=np.int64)
+    chunk_doc = np.array([order[c.doc_id] for c in index.chunks], dtype=np.int64)
+    original = retriever.lexical
+
+    def coverage(bm25, token_docs, known):  # noqa: ANN001, ANN202
+        covered = np.zeros(bm25.size, dtype=np.float32)
+        matches = np.zeros(bm25.size, dtype=np.int32)
+        total = 0.0
+        for token in known:
+            present = np.asarray(bm25._retriever.get_scores([token]), dtype=np.float32) > 0
+            df = int(present.sum())
+            idf = float(np.log(1.0 + (bm25.size - df + 0.5) / (df + 0.5)))
+            in_title = np.array([token in t for t in titles], dtype=bool)
+            present |= in_title[token_docs]
+            covered += idf * present
+            matches += present
+            total += idf
+        return (covered / total if total > 0 else covered), matches
+
+    def lexical_with_titles(query):  # noqa: ANN001, ANN202
+        if "lexical" in query.cache:
+            return query.cache["lexical"]
+        chunk_bm25, _, sent_bm25, _ = original(query)
+        known_s = index.sentence_bm25.known(query.tokens)
+        known_c = index.chunk_bm25.known(query.tokens)
+        sent_cov, matches = coverage(index.sentence_bm25, sentence_doc, known_s)
+        chunk_cov, _ = coverage(index.chunk_bm25, chunk_doc, known_c)
+        query.cache["sentence_matches"] = matches
+        query.cache["lexical"] = (chunk_bm25, chunk_cov, sent_bm25, sent_cov)
+        return query.cache["lexical"]
+
+    retriever.lexical = lexical_with_titles
+
+
 # name -> spec: "settings" (Settings overrides), "zero" (features whose weight is set to 0),
 # "tuning" (Tuning fields), "set" (sentence feature -> weight), "template" (chunk, sentence embed-text
 # functions), "fusion", "mode", "stopwords" (a replacement for rag.lexical._stopwords), "prepare"
-# (f(retriever, prepare, text) -> Query, in place of Retriever.prepare).
+# (f(retriever, prepare, text) -> Query, in place of Retriever.prepare), "patch" (f(retriever), changing it).
 UNTUNED = {"sentence": (0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.35, 0.15, 0.0, 0.5)}
 # The first fit (before the bigram feature existed), at 700-character chunks.
 FIT1 = {"sentence": (0.6, 0.02, 0.35, 0.02, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "passage": (0.1, 0.0, 0.2, 0.5)}
@@ -148,6 +190,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dense-prf-0.3": {"prepare": _dense_feedback(0.3)},
     "dense-prf-0.7": {"prepare": _dense_feedback(0.7)},
     "declarative": {"prepare": _declarative},
+    "title-terms": {"patch": _title_terms},
 }
 
 
@@ -190,7 +233,7 @@ def subset_questions(subset: EvalSet, limit: int | None) -> list:
 
 
 def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool,  # noqa: ANN001
-                limit: int | None = None) -> list[dict[str, Any]]:
+                limit: int | None = None, details: Path | None = None) -> list[dict[str, Any]]:
     settings = Settings(**{"embedder": "sentence-transformers", **spec.get("settings", {})})
     tuning = _tuning(spec)
     template = spec.get("template")
@@ -210,6 +253,8 @@ def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool, 
                 retriever.tuning = tuning
                 if spec.get("chunk_mean"):
                     _mean_chunk_vectors(retriever)
+                if "patch" in spec:
+                    spec["patch"](retriever)
                 if "prepare" in spec:
                     retriever.prepare = functools.partial(spec["prepare"], retriever, retriever.prepare)
                 for subset in subsets:
@@ -217,6 +262,11 @@ def run_variant(name: str, spec: dict[str, Any], sets, embedder, answers: bool, 
                     rows.append({"variant": name, "set": subset.name, **report.metrics, "build_seconds": seconds,
                                  "notes": report.notes})
                     print(json.dumps(rows[-1]), flush=True)
+                    if details is not None:
+                        with details.open("a", encoding="utf-8") as fh:
+                            for row in report.details:
+                                fh.write(json.dumps({"variant": name, "set": subset.name, **row},
+                                                    ensure_ascii=False) + "\n")
     finally:
         store.chunk_embed_text, store.sentence_embed_text, store.EMBED_TEMPLATE, lexical._stopwords = saved
     return rows
@@ -233,6 +283,8 @@ def main() -> int:
     p.add_argument("--variants", nargs="*", default=["default"], choices=sorted(VARIANTS))
     p.add_argument("--answers", action="store_true", help="also compute answer metrics (rag.answering)")
     p.add_argument("--out", type=Path, help="append result rows to this JSONL file")
+    p.add_argument("--details", type=Path, help="append every question's result (per variant and set) to this "
+                                                "JSONL file, to compare variants question by question")
     p.add_argument("--limit", type=int, help="at most this many questions per reported set (spread evenly)")
     p.add_argument("--no-sentence-baseline", action="store_true", help="skip the baseline's sentence retrieval")
     p.add_argument("--subsets", nargs="*", help="report only these sets (squad-fit, squad-val, lyushkov_qa)")
@@ -255,7 +307,7 @@ def main() -> int:
                     rows.append({"variant": f"baseline-{method}", "set": subset.name, **metrics})
                     print(json.dumps(rows[-1]), flush=True)
     for name in args.variants:
-        rows += run_variant(name, VARIANTS[name], sets, embedder, args.answers, args.limit)
+        rows += run_variant(name, VARIANTS[name], sets, embedder, args.answers, args.limit, args.details)
     if args.out:
         with args.out.open("a") as fh:
             for row in rows:
