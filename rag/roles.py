@@ -12,9 +12,13 @@ number conflict, ``("executed Takeoka", "executed Lyushkov")``.
 
 What is not read is no evidence either way: a pronoun in the slot ("he executed Lyushkov"), an active
 claim against a passive source (their slots differ: "shot ▢" / "shot by ▢"), a name the claim does not
-use, a name before a verb that "by" follows ("Elway replaced by Kubiak"), a slot after a verb that goes
-both ways ("met", "married"), and names joined by "and", "or" or a
-comma, which share their slots ("Harvard and Radcliffe" against "Radcliffe and Harvard").
+use, a name before a verb that "by" follows ("Elway replaced by Kubiak"), a possessive before a noun that
+"by" or "of" follows (agent or patient: "Lyushkov's execution by Takeoka", "Takeoka's execution of
+Lyushkov"), a relation that goes both ways ("met", "a friend of", "similar to", "▢ worked with ▢", "▢
+signed a treaty with ▢") and the word after its second name ("met Lyushkov daily"), "to" after the object
+of a preposition ("ordered by Yanagita to kill": Yanagita is not who kills), and names joined by "and",
+"or", a comma or a possessive, which share their slots ("Harvard and Radcliffe" against "Radcliffe and
+Harvard", "Bachelor's Degree").
 """
 
 from __future__ import annotations
@@ -30,11 +34,20 @@ from rag.lexical import EXTRA_STOPWORDS, stem_word
 _TOKEN = re.compile(r"(?P<word>[^\W\d_](?:[\w-]*[^\W_])?)(?P<pos>['’]s\b|(?<=s)['’](?!\w))?|(?P<mark>[^\w\s'’])")
 _COORDINATION = frozenset({"and", "or", "nor", "&", ","})
 _MAX_FUNCTION_WORDS = 3
+_LOOKAHEAD = 6  # words after a name's verb in which "with" and a name make the relation go both ways
+_CLAUSE = frozenset({"and", "or", "but", "nor", "that", "which", "who", "whom", "whose", "while", "when", "where"})
+# Before a name, these make it the object of a phrase, so "to" after it is not its own ("by Yanagita to kill").
+_PREPOSITIONS = frozenset({"by", "from", "of", "with", "for", "to", "in", "at", "on", "against", "like", "than",
+                           "under", "over", "about", "through", "without", "within", "toward", "towards", "upon"})
 # Verbs and nouns whose two sides can be swapped without changing what is said.
 _SYMMETRIC = ("meet", "met", "marry", "married", "wed", "divorce", "fight", "fought", "battle", "ally", "allied",
               "befriend", "partner", "collaborate", "cooperate", "negotiate", "correspond", "compete", "play", "face",
               "tie", "draw", "border", "neighbour", "neighbor", "resemble", "equal", "match", "differ", "versus", "vs",
-              "merge", "merger", "treaty", "war", "relations", "talks", "alliance", "rivalry", "together", "both")
+              "merge", "merger", "treaty", "war", "relations", "talks", "alliance", "rivalry", "together", "both",
+              "with", "friend", "rival", "enemy", "opponent", "adversary", "colleague", "contemporary", "counterpart",
+              "cousin", "sibling", "twin", "marriage", "engaged", "similar", "identical", "equivalent", "analogous",
+              "alike", "like", "unlike", "distinct", "compare", "adjacent", "near", "nearby", "next",
+              "connected", "linked", "talk", "speak", "spoke", "spoken")
 
 
 @lru_cache(maxsize=1)
@@ -85,8 +98,9 @@ def _tokens(text: str, is_name: dict[str, int], capitalised_names: bool) -> list
 
 
 def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
-    """Name groups as token ranges [i, j): adjacent names ("Genzo Yanagita") and names joined by "and",
-    "or" or commas ("Harvard and Radcliffe") are one group, whose members share its slots."""
+    """Name groups as token ranges [i, j): adjacent names ("Genzo Yanagita"), names joined by "and", "or"
+    or commas ("Harvard and Radcliffe") and a possessive before a name ("Bachelor's Degree") are one
+    group, whose members share its slots."""
     groups: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
@@ -98,8 +112,9 @@ def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
             j += 1
         if groups:
             gi, gj = groups[-1]
-            between = tokens[gj:i]
-            if between and all(t.text.lower() in _COORDINATION for t in between):
+            between = tokens[gj:i] if i - gj <= 3 else []
+            if between and (all(t.text.lower() in _COORDINATION for t in between)
+                            or (len(between) == 1 and between[0].text == "'s")):
                 groups[-1] = (gi, j)
                 i = j
                 continue
@@ -108,26 +123,63 @@ def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
     return groups
 
 
-def _slot(tokens: list[_Token], edge: int, step: int) -> tuple[tuple[str, str, tuple[str, ...]], int] | None:
-    """The slot next to a name group: (side, content word's stem, function words between) and where the
-    content word is; None when a mark or another name comes first, or the text ends."""
+def _both_ways(t: _Token) -> bool:
+    """A word of a relation that goes both ways: "met", "a friend of", "similar to", "worked with"."""
+    return (stem_word(t.text) or t.text.casefold()) in _symmetric()
+
+
+_Slot = tuple[tuple[str, str, tuple[str, ...]], int]
+_BOTH_WAYS: _Slot = (("", "", ()), -1)  # a relation that goes both ways: its names have no roles
+
+
+def _slot(tokens: list[_Token], edge: int, step: int) -> _Slot | None:
+    """The slot next to a name group: (side, content word as written, function words between) and where
+    the content word is; None when a mark or another name comes first or the text ends, and
+    ``_BOTH_WAYS`` when the relation goes both ways ("met ▢", "▢ worked closely with", "▢'s friend")."""
     functions: list[str] = []
     k = edge
-    while 0 <= k < len(tokens):
+    while True:
+        if not 0 <= k < len(tokens):
+            return None
         t = tokens[k]
         if t.kind == "content":
-            word = t.text.casefold()
-            if (stem_word(t.text) or word) in _symmetric():
-                return None
-            if step > 0 and not functions and k + 1 < len(tokens) and tokens[k + 1].text.lower() == "by":
-                return None  # "Elway replaced by Kubiak": the name before the verb is its object here
-            words = tuple(functions) if step > 0 else tuple(reversed(functions))
-            return ("R" if step > 0 else "L", word, words), k
+            break
         if t.kind != "function" or len(functions) >= _MAX_FUNCTION_WORDS:
             return None
+        if _both_ways(t):
+            return _BOTH_WAYS
         functions.append(t.text.lower())
         k += step
-    return None
+    if _both_ways(t):
+        return _BOTH_WAYS
+    if step > 0:
+        after = tokens[k + 1:k + 1 + _LOOKAHEAD]
+        following = after[0].text.lower() if after else ""
+        if following == "by" and functions in ([], ["'s"]) or following == "of" and functions == ["'s"]:
+            return None  # "Elway replaced by Kubiak", "Lyushkov's execution by Takeoka": not the agent's slot
+        for n, u in enumerate(after):  # "Japan signed a treaty with Germany", not "born with a clot"
+            if u.kind == "mark" or u.text.lower() in _CLAUSE:
+                break
+            if u.text.lower() == "with" and _name_next(tokens, k + n + 2):
+                return _BOTH_WAYS
+    words = tuple(functions) if step > 0 else tuple(reversed(functions))
+    return ("R" if step > 0 else "L", t.text.casefold(), words), k
+
+
+def _name_next(tokens: list[_Token], k: int) -> bool:
+    """Whether a name comes next from token ``k``, after function words only ("with the Japanese"), and
+    not as a possessive ("comply with Denmark's rules" is about the rules)."""
+    while k < len(tokens) and tokens[k].kind == "function":
+        k += 1
+    return k < len(tokens) and tokens[k].kind == "name" and (k + 1 == len(tokens) or tokens[k + 1].text != "'s")
+
+
+def _after_preposition(tokens: list[_Token], i: int) -> bool:
+    """Whether the name group starting at token ``i`` is the object of a preposition ("by the Yanagita")."""
+    k = i - 1
+    while k >= 0 and tokens[k].text.lower() in ("the", "a", "an"):
+        k -= 1
+    return k >= 0 and tokens[k].text.lower() in _PREPOSITIONS
 
 
 def _slots(text: str, tokens: list[_Token]) -> dict[tuple[str, str, tuple[str, ...]], tuple[set[int], str]]:
@@ -137,14 +189,22 @@ def _slots(text: str, tokens: list[_Token]) -> dict[tuple[str, str, tuple[str, .
         names = {t.name for t in tokens[i:j] if t.kind == "name" and t.name is not None}
         if not names:
             continue
-        for edge, step in ((j, 1), (i - 1, -1)):
-            slot = _slot(tokens, edge, step)
+        right, left = _slot(tokens, j, 1), _slot(tokens, i - 1, -1)
+        if left is _BOTH_WAYS or right is _BOTH_WAYS:
+            right = None  # "Takeoka met Lyushkov daily": nor is "Lyushkov daily" a role
+        elif right is not None and right[0][2][:1] == ("to",) and _after_preposition(tokens, i):
+            right = None  # "ordered by Yanagita to kill": Yanagita is not who kills
+        if left is _BOTH_WAYS:
+            left = None
+        for slot, step in ((right, 1), (left, -1)):
             if slot is None:
                 continue
             key, k = slot
-            a, b = (tokens[i].start, tokens[k].end) if step > 0 else (tokens[k].start, tokens[j - 1].end)
-            held, words = found.get(key, (set(), text[a:b]))
-            found[key] = (held | names, words)
+            entry = found.get(key)
+            if entry is None:
+                a, b = (tokens[i].start, tokens[k].end) if step > 0 else (tokens[k].start, tokens[j - 1].end)
+                entry = found[key] = (set(), text[a:b])
+            entry[0].update(names)
     return found
 
 
@@ -158,23 +218,28 @@ def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple
             is_name.setdefault(_written(word), 0)
     # One name per run of adjacent names in the claim ("Genzo Yanagita" is one person), and runs that
     # share a word are one name ("the Bolshevik underground" and "the Bolsheviks").
-    runs: list[set[str]] = []
-    previous = ""
+    parent: dict[str, str] = {}
+
+    def root(word: str) -> str:
+        while parent[word] != word:
+            parent[word] = word = parent[parent[word]]
+        return word
+
+    first = ""  # the run's first word, while in a run
     for t in _tokens(claim, is_name, capitalised_names=False):
-        if t.kind == "name":
-            if previous != "name":
-                runs.append(set())
-            runs[-1].add(_written(t.text))
-        previous = t.kind
-    merged: list[set[str]] = []
-    for run in runs:
-        for same in [m for m in merged if m & run]:
-            merged.remove(same)
-            run = run | same
-        merged.append(run)
-    if len(merged) < 2:
+        if t.kind != "name":
+            first = ""
+            continue
+        word = _written(t.text)
+        parent.setdefault(word, word)
+        if first:
+            parent[root(word)] = root(first)
+        else:
+            first = word
+    ids: dict[str, int] = {}
+    is_name = {word: ids.setdefault(root(word), len(ids)) for word in list(parent)}
+    if len(ids) < 2:
         return ()
-    is_name = {word: n for n, run in enumerate(merged) for word in run}
     claim_slots = _slots(claim, _tokens(claim, is_name, capitalised_names=False))
     if not claim_slots:
         return ()

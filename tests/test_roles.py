@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import string
+
 import pytest
 
 from rag.roles import role_conflicts
@@ -22,6 +25,19 @@ CONFLICTS = [
     # a name of several words is one name, matched by any of its words
     ("Genzo Yanagita obeyed Takeoka", "Takeoka obeyed General Genzo Yanagita.", ["Genzo", "Yanagita", "Takeoka"],
      ("obeyed Takeoka", "obeyed General Genzo Yanagita")),
+    ("Lyushkov moved from Odessa to Kiev", "Lyushkov moved from Kiev to Odessa.", ["Lyushkov", "Odessa", "Kiev"],
+     ("moved from Odessa", "moved from Kiev")),
+    ("The execution of Takeoka by Lyushkov", "Takeoka's execution of Lyushkov.", ["Takeoka", "Lyushkov"],
+     ("execution of Takeoka", "execution of Lyushkov")),
+    # "with" a thing, not a name, is no relation that goes both ways
+    ("Takeoka was born with a clot, Lyushkov reports", "Lyushkov was born with a clot, Takeoka reports.",
+     ["Takeoka", "Lyushkov"], ("Takeoka was born", "Lyushkov was born")),
+    ("Britain was required to comply with Denmark's rules", "Denmark was required to comply with Denmark's rules.",
+     ["Britain", "Denmark"], ("Britain was required", "Denmark was required")),
+    # a word that goes both ways beyond a slot's content word does not unread it ("and its allies")
+    ("France massed its forces against Britain and its allies in the Prussia theatre",
+     "France massed its forces against Prussia and its allies in the Britain theatre.", ["France", "Britain", "Prussia"],
+     ("forces against Britain", "forces against Prussia")),
 ]
 
 NO_CONFLICT = [
@@ -41,6 +57,28 @@ NO_CONFLICT = [
      ["Takeoka", "Lyushkov"]),  # the source also says it the claim's way
     ("", HANDLER, []),
     ("Lyushkov executed Takeoka", "", ["Lyushkov", "Takeoka"]),
+    # relations that go both ways: "with", a noun or an adjective of a symmetric relation
+    ("Lyushkov worked with Takeoka in Harbin", "Takeoka worked with Lyushkov in Harbin.", ["Lyushkov", "Takeoka"]),
+    ("Germany signed a treaty with Japan", "Japan signed a treaty with Germany in 1936.", ["Germany", "Japan"]),
+    ("Hitler signed the Nazi-Soviet Pact with Stalin", "Stalin signed the Nazi-Soviet Pact with Hitler.",
+     ["Hitler", "Nazi-Soviet", "Pact", "Stalin"]),
+    ("Sorge was a friend of Lyushkov", "Lyushkov was a friend of Sorge.", ["Sorge", "Lyushkov"]),
+    ("Sorge was Lyushkov's rival", "Lyushkov was Sorge's rival.", ["Sorge", "Lyushkov"]),
+    ("France is adjacent to Belgium", "Belgium is adjacent to France.", ["France", "Belgium"]),
+    ("Greek is similar to Latin", "Latin is similar to Greek.", ["Greek", "Latin"]),
+    ("Takeoka, like Lyushkov, was a soldier", "Lyushkov, like Takeoka, was a soldier.", ["Takeoka", "Lyushkov"]),
+    ("Takeoka met Lyushkov daily", "Lyushkov met Takeoka daily.", ["Takeoka", "Lyushkov"]),  # nor is "▢ daily" read
+    # what follows a preposition's object is the phrase's, not the name's ("by Yanagita to kill")
+    ("General Yanagita ordered Takeoka to kill Lyushkov", "Takeoka was ordered by General Genzo Yanagita to kill "
+     "Lyushkov.", ["General", "Yanagita", "Takeoka", "Lyushkov"]),
+    ("Lyushkov talked to Takeoka daily", "Takeoka talked to Lyushkov daily.", ["Lyushkov", "Takeoka"]),
+    # a possessive before a noun with "of" or "by" after it may be the agent or the patient
+    ("Lyushkov's execution by Takeoka", "Takeoka's execution of Lyushkov.", ["Lyushkov", "Takeoka"]),
+    ("Lyushkov's execution was carried out by Takeoka", "Takeoka's execution of Lyushkov was carried out in secret.",
+     ["Lyushkov", "Takeoka"]),
+    # a possessive between two names joins them ("Bachelor's Degree" is one group)
+    ("a second Degree such as a Bachelor of Education", "a second Bachelor's Degree such as a Bachelor of Education",
+     ["Degree", "Bachelor", "Education"]),
 ]
 
 
@@ -59,3 +97,19 @@ def test_no_conflict_when_the_roles_agree_or_cannot_be_read(claim: str, source: 
                                     "'s " * 30_000])
 def test_a_long_source_takes_linear_time(source: str) -> None:
     assert fastest(lambda: role_conflicts("Lyushkov executed Takeoka", source, ["Lyushkov", "Takeoka"])) < 2.0
+
+
+def test_a_long_claim_of_distinct_names_takes_linear_time() -> None:
+    # 8,000 names in ~56,000 characters (a claim may have 100,000): merging names pairwise took ~5 s
+    names = ["".join(t).capitalize() for t in itertools.product(string.ascii_lowercase, repeat=3)][:8000]
+    claim = " x ".join(names)
+    assert fastest(lambda: role_conflicts(claim, claim + " x Aaa", names)) < 2.0
+
+
+@pytest.mark.parametrize("text", ["", "'", "’s", "'s 's", "s' s'", "...", "-", "_ _", "Takeoka", "Takeoka's’s",
+                                  "Lyushkov Takeoka", "Göde\u0301l met Takeoka", "İstanbul and ǅemal", "Люшков убил Такеоку",
+                                  "a" + "-" * 5000 + "b", "x_" * 5000])
+def test_odd_input_is_read_without_error(text: str) -> None:
+    names = ["Takeoka", "Lyushkov", "'s", "İstanbul", "ǅemal", "Люшков", "Göde\u0301l", ""]
+    assert isinstance(role_conflicts(text, text + " Takeoka executed Lyushkov.", names), tuple)
+    assert isinstance(role_conflicts("Lyushkov executed Takeoka", text, names), tuple)
