@@ -8,17 +8,20 @@ a *slot*. The word is compared as written, not stemmed: "▢ designed" (a subjec
 (a modifier, "the Apollo design"), nor "▢ replacing" "▢ replaced". When
 a slot that the claim and the source both have is filled by one of the claim's names in the claim and
 only by another of the claim's names in the source, the roles are swapped: a conflict, reported like a
-number conflict, ``("executed Takeoka", "executed Lyushkov")``.
+number conflict, ``("executed Takeoka", "executed Lyushkov")``. The same holds when the source fills
+that slot only with a name the claim does not use ("debriefed Sorge" against "debriefed Lyushkov; Sorge
+obtained…": the sentence names Sorge, but not as the one debriefed), except right before a word
+with nothing between ("the G mission", "Spanish-language broadcast": a modifier, not a doer).
 
 What is not read is no evidence either way: a pronoun in the slot ("he executed Lyushkov"), an active
-claim against a passive source (their slots differ: "shot ▢" / "shot by ▢"), a name the claim does not
-use, a name before a verb that "by" follows ("Elway replaced by Kubiak"), a possessive before a noun that
-"by" or "of" follows (agent or patient: "Lyushkov's execution by Takeoka", "Takeoka's execution of
-Lyushkov"), a relation that goes both ways ("met", "a friend of", "similar to", "▢ worked with ▢", "▢
-signed a treaty with ▢") and the word after its second name ("met Lyushkov daily"), "to" after the object
-of a preposition ("ordered by Yanagita to kill": Yanagita is not who kills), and names joined by "and",
-"or", a comma or a possessive, which share their slots ("Harvard and Radcliffe" against "Radcliffe and
-Harvard", "Bachelor's Degree").
+claim against a passive source (their slots differ: "shot ▢" / "shot by ▢"), a name before a verb
+that "by" follows ("Elway replaced by Kubiak"), a possessive before a noun that "by" or "of" follows
+(agent or patient: "Lyushkov's execution by Takeoka", "Takeoka's execution of Lyushkov"), a relation
+that goes both ways ("met", "a friend of", "similar to", "▢ worked with ▢", "▢ signed a treaty with
+▢") and the word after its second name ("met Lyushkov daily"), "to" after the object of a preposition
+("ordered by Yanagita to kill": Yanagita is not who kills), and names joined by "and", "or", a comma
+or a possessive, which share their slots ("Harvard and Radcliffe" against "Radcliffe and Harvard",
+"Bachelor's Degree").
 """
 
 from __future__ import annotations
@@ -182,14 +185,21 @@ def _after_preposition(tokens: list[_Token], i: int) -> bool:
     return k >= 0 and tokens[k].text.lower() in _PREPOSITIONS
 
 
-def _slots(text: str, tokens: list[_Token]) -> dict[tuple[str, str, tuple[str, ...]], tuple[set[int], str]]:
-    """Every slot next to a group holding one of the claim's names: the names in it, and its words."""
+def _slots(text: str, tokens: list[_Token], strangers: bool = False,
+           ) -> dict[tuple[str, str, tuple[str, ...]], tuple[set[int], str]]:
+    """Every slot next to a group holding one of the claim's names: the names in it, and its words; with
+    ``strangers``, also next to a group of other names (each group its own negative id)."""
     found: dict[tuple[str, str, tuple[str, ...]], tuple[set[int], str]] = {}
     for i, j in _runs(tokens):
         names = {t.name for t in tokens[i:j] if t.kind == "name" and t.name is not None}
+        stranger = not names and strangers and not (i > 0 and tokens[i - 1].kind == "mark")
+        if stranger:
+            names = {-1 - i}
         if not names:
             continue
         right, left = _slot(tokens, j, 1), _slot(tokens, i - 1, -1)
+        if stranger and right is not None and right is not _BOTH_WAYS and not right[0][2]:
+            right = None  # "the G mission", "Spanish-language broadcast": a modifier, not a doer
         if left is _BOTH_WAYS or right is _BOTH_WAYS:
             right = None  # "Takeoka met Lyushkov daily": nor is "Lyushkov daily" a role
         elif right is not None and right[0][2][:1] == ("to",) and _after_preposition(tokens, i):
@@ -210,7 +220,7 @@ def _slots(text: str, tokens: list[_Token]) -> dict[tuple[str, str, tuple[str, .
 
 def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """(claim's words, source's words) for each slot the claim gives one of its ``names`` and the source only
-    another of them: "executed Takeoka" against "executed Lyushkov". ``names``: the claim's names
+    other names: "executed Takeoka" against "executed Lyushkov". ``names``: the claim's names
     (``rag.attestation.claim_names``); a name of several words is one name."""
     is_name: dict[str, int] = {}
     for name in names:
@@ -238,12 +248,12 @@ def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple
             first = word
     ids: dict[str, int] = {}
     is_name = {word: ids.setdefault(root(word), len(ids)) for word in list(parent)}
-    if len(ids) < 2:
+    if not ids:
         return ()
     claim_slots = _slots(claim, _tokens(claim, is_name, capitalised_names=False))
     if not claim_slots:
         return ()
-    source_slots = _slots(source, _tokens(source, is_name, capitalised_names=True))
+    source_slots = _slots(source, _tokens(source, is_name, capitalised_names=True), strangers=True)
     out = []
     for key, (held, words) in claim_slots.items():
         found = source_slots.get(key)

@@ -15,6 +15,11 @@ HANDLER = ("However in 1979, Yutaka Takeoka, who was a young intelligence office
 DERIBAS = "Deribas' arrest and execution resulted from evidence gathered by Lyushkov."
 
 CONFLICTS = [
+    # the source fills the slot with a name the claim does not use, and names the claim's elsewhere
+    ("The officer had debriefed Sorge", "A Nazi officer had debriefed Lyushkov; Sorge obtained a copy.",
+     ["Sorge"], ("debriefed Sorge", "debriefed Lyushkov")),
+    ("Genghis Khan attacked Bukhara", "The Mongols attacked Samarkand, and later Genghis Khan took Bukhara.",
+     ["Genghis", "Khan", "Bukhara"], ("attacked Bukhara", "attacked Samarkand")),
     ("Lyushkov executed Takeoka", HANDLER, ["Lyushkov", "Takeoka"], ("executed Takeoka", "executed Lyushkov")),
     ("Lyushkov was Takeoka's handler", HANDLER, ["Lyushkov", "Takeoka"], ("Takeoka's handler", "Lyushkov's handler")),
     ("Lyushkov was arrested on evidence gathered by Deribas", DERIBAS, ["Lyushkov", "Deribas"],
@@ -52,7 +57,11 @@ NO_CONFLICT = [
     ("Lyushkov met Stalin in Moscow", "Stalin met Lyushkov in Moscow.", ["Lyushkov", "Stalin"]),  # goes both ways
     ("Ada married William King", "William King married Ada in 1835.", ["Ada", "William", "King"]),
     ("Lyushkov executed Takeoka", "Later he executed Takeoka's friend.", ["Lyushkov", "Takeoka"]),  # a pronoun: unread
-    ("Sorge debriefed Lyushkov", HANDLER, ["Sorge", "Lyushkov"]),  # one name of the claim only in the source
+    ("Sorge debriefed Lyushkov", HANDLER, ["Sorge", "Lyushkov"]),  # "Sorge" is not in the source at all
+    # another name right before a word is a modifier, not a doer: "the G mission", "Spanish-language broadcast"
+    ("the Apollo 11 mission", "The G mission was achieved on Apollo 11 in July 1969.", ["Apollo"]),
+    ("ESPN Deportes broadcast the game", "ESPN Deportes made the first Spanish-language broadcast of the game.",
+     ["ESPN", "Deportes"]),
     ("Takeoka executed Lyushkov", "Takeoka executed Lyushkov, and Lyushkov's aide executed Takeoka.",
      ["Takeoka", "Lyushkov"]),  # the source also says it the claim's way
     ("", HANDLER, []),
