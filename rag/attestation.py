@@ -57,11 +57,20 @@ def swapped_roles(claim: str, sentence: str, usage: WordUsage | None = None) -> 
     return role_conflicts(claim, sentence, claim_names(claim, usage))
 
 
+def conflict_pairs(claim: str, source: str, usage: WordUsage | None = None, *, polarity: bool = True,
+                   ) -> tuple[tuple[str, str], ...]:
+    """(claim's words, source's words) that the source contradicts: dates and numbers that differ, then
+    (with ``polarity``) words one side negates and the other states, verbs one side uses reflexively and
+    the other with another agent ("shot himself" / "shot him"), and the claim's names in each other's
+    places ("executed Takeoka" / "executed Lyushkov"; ``usage``: see ``claim_names``)."""
+    pairs = compare(claim, source).conflicts
+    if polarity:
+        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source) \
+            + swapped_roles(claim, source, usage)
+    return pairs
+
+
 def attested(claim: str, sentence: str, sentence_tokens: frozenset[str], usage: WordUsage | None = None) -> bool:
-    """Whether the sentence backs every date, number and name of the claim (no conflict, nothing missing)
-    with the same polarity (it does not negate what the claim states, nor state what the claim negates),
-    the same agency (not "shot him" for "shot himself") and its names in the same roles (not "executed
-    Lyushkov" for "executed Takeoka"). ``usage``: see ``claim_names``."""
-    return (not compare(claim, sentence).conflicts and not unattested_facts(claim, sentence, sentence_tokens, usage)
-            and not polarity_conflicts(claim, sentence) and not reflexive_conflicts(claim, sentence)
-            and not swapped_roles(claim, sentence, usage))
+    """Whether the sentence backs every date, number and name of the claim without contradicting it: no
+    ``conflict_pairs`` and nothing ``unattested_facts``. ``usage``: see ``claim_names``."""
+    return not conflict_pairs(claim, sentence, usage) and not unattested_facts(claim, sentence, sentence_tokens, usage)

@@ -22,14 +22,11 @@ from typing import Literal
 
 import numpy as np
 
-from rag.attestation import swapped_roles, unattested_facts
+from rag.attestation import conflict_pairs, unattested_facts
 from rag.calibration import CorpusStats, Logistic, WordUsage, corpus_stats
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
-from rag.negation import polarity_conflicts
-from rag.numbers import compare
-from rag.reflexive import reflexive_conflicts
 from rag.retrieval import Retriever
 from rag.store import Index
 
@@ -222,14 +219,8 @@ def _best_dense(index: Index, sids: np.ndarray, vector: np.ndarray, n: int) -> l
 
 def conflicts_of(claim: str, source: str, *, polarity: bool = True, usage: WordUsage | None = None,
                  ) -> tuple[Conflict, ...]:
-    """Dates and numbers that differ, then (with ``polarity``) words one side negates and the other states,
-    verbs one side uses reflexively and the other with another agent, and the claim's names in each
-    other's places (``usage``: the corpus's, to tell the claim's names)."""
-    pairs = compare(claim, source).conflicts
-    if polarity:
-        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source) \
-            + swapped_roles(claim, source, usage)
-    return tuple(Conflict(c, s) for c, s in pairs)
+    """``rag.attestation.conflict_pairs`` as ``Conflict`` values."""
+    return tuple(Conflict(c, s) for c, s in conflict_pairs(claim, source, usage, polarity=polarity))
 
 
 def _citation(doc: Document, start: int, end: int) -> Citation:

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.lexical import EXTRA_STOPWORDS, stem_word
+from rag.lexical import stem_word
 
 # A word (a possessive ending split off: "Takeoka's" → "Takeoka", "'s"), or a mark that ends a slot.
 _TOKEN = re.compile(r"(?P<word>[^\W\d_](?:[\w-]*[^\W_])?)(?P<pos>['’]s\b|(?<=s)['’](?!\w))?|(?P<mark>[^\w\s'’])")
@@ -60,9 +60,10 @@ def _symmetric() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _function_words() -> frozenset[str]:
+    """The index's stop words (bm25s's and ``EXTRA_STOPWORDS``) and a possessive ending."""
     from rag.lexical import _stopwords
 
-    return _stopwords() | EXTRA_STOPWORDS | {"'s"}
+    return _stopwords() | {"'s"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class _Token:
     name: int | None = None  # which of the claim's names this name is (None: not one of them)
 
 
-def _written(word: str) -> str:
+def _name_key(word: str) -> str:
     """How a name's word is compared: its stem, so "Bolsheviks" is the "Bolshevik" of "Bolshevik Party"."""
     return stem_word(word) or word.casefold()
 
@@ -89,7 +90,7 @@ def _tokens(text: str, is_name: dict[str, int], capitalised_names: bool) -> list
             out.append(_Token(m.group("mark"), m.start(), m.end(), "mark"))
             continue
         word = m.group("word")
-        known = is_name.get(_written(word))
+        known = is_name.get(_name_key(word))
         if known is not None or (capitalised_names and word[0].isupper() and out):
             out.append(_Token(word, m.start("word"), m.end("word"), "name", known))
         else:
@@ -225,7 +226,7 @@ def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple
     is_name: dict[str, int] = {}
     for name in names:
         for word in re.findall(r"[^\W\d_][\w-]*", re.sub(r"['’]s?$", "", name)):
-            is_name.setdefault(_written(word), 0)
+            is_name.setdefault(_name_key(word), 0)
     # One name per run of adjacent names in the claim ("Genzo Yanagita" is one person), and runs that
     # share a word are one name ("the Bolshevik underground" and "the Bolsheviks").
     parent: dict[str, str] = {}
@@ -240,7 +241,7 @@ def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple
         if t.kind != "name":
             first = ""
             continue
-        word = _written(t.text)
+        word = _name_key(t.text)
         parent.setdefault(word, word)
         if first:
             parent[root(word)] = root(first)
