@@ -83,6 +83,16 @@ def sentences_of(paragraph: str) -> list[str]:
     return [paragraph[s:e] for s, e in split_prose(paragraph, 0, len(paragraph))]
 
 
+def doc_names(index, indexed: list[int]) -> dict[str, list[str]]:  # noqa: ANN001
+    """The capitalised one-word names (after each sentence's first word) of the ``indexed`` sentences, per
+    document: what ``swapped`` claims put in a name's place."""
+    names: dict[str, list[str]] = {}
+    for i in indexed:
+        s = index.sentences[i]
+        names.setdefault(s.doc_id, []).extend(w for w in s.text.split()[1:] if w[:1].isupper() and w.isalpha())
+    return names
+
+
 def make_claims(world: World, other: list[str], articles: dict[str, list[str]], questions: list[dict],
                 n: int, seed: int) -> list[Claim]:
     rng = random.Random(seed)
@@ -114,10 +124,7 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
             text = excerpt(rng, s)
             if text:
                 out.append(Claim(text, kind, None))
-    names: dict[str, list[str]] = {}
-    for i in indexed:
-        s = index.sentences[i]
-        names.setdefault(s.doc_id, []).extend(w for w in s.text.split()[1:] if w[:1].isupper() and w.isalpha())
+    names = doc_names(index, indexed)
     for i in rng.sample(indexed, min(n, len(indexed))):
         s = index.sentences[i]
         words = s.text.split()
@@ -168,10 +175,7 @@ def swapped_first_claims(world: World, indexed: list[int], n: int, seed: int) ->
     in Odessa" from "… Lyushkov was born in Odessa"), where a claim's subject usually is."""
     rng = random.Random(seed + 2000)
     index = world.retriever.index
-    names: dict[str, list[str]] = {}
-    for i in indexed:
-        s = index.sentences[i]
-        names.setdefault(s.doc_id, []).extend(w for w in s.text.split()[1:] if w[:1].isupper() and w.isalpha())
+    names = doc_names(index, indexed)
     out: list[Claim] = []
     for i in rng.sample(indexed, len(indexed)):
         s = index.sentences[i]
@@ -253,6 +257,15 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
     return rows
 
 
+def decide(feats: np.ndarray, verbatim: bool, facts: np.ndarray, model: cal.Logistic, threshold: float,
+           ) -> tuple[int, float, bool]:
+    """(the best-scored candidate, its score, whether the claim is supported) as ``rag.claims.locate``
+    decides it: matched verbatim, or the best candidate scores at least ``threshold`` and attests it."""
+    p = model.proba(feats)
+    j = int(np.argmax(p))
+    return j, float(p[j]), bool(verbatim or (p[j] >= threshold and facts[j]))
+
+
 def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
@@ -261,9 +274,7 @@ def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, flo
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:
-            p = model.proba(feats)
-            j = int(np.argmax(p))
-            supported = verbatim or (p[j] >= threshold and facts[j])
+            j, _, supported = decide(feats, verbatim, facts, model, threshold)
             ok += (supported and bool(labels[j])) if c.source else (not supported)
         out[kind] = ok / max(1, len(sel))
     return out
@@ -290,11 +301,9 @@ def dump(path: Path, name: str, world: World, rows: list, model: cal.Logistic, t
         for c, feats, labels, verbatim, facts in rows:
             if not len(feats):
                 continue
-            p = model.proba(feats)
-            j = int(np.argmax(p))
-            supported = bool(verbatim or (p[j] >= threshold and facts[j]))
+            j, score, supported = decide(feats, verbatim, facts, model, threshold)
             f.write(json.dumps({"set": name, "kind": c.kind, "claim": c.text, "supported": supported,
-                                "score": round(float(p[j]), 4), "right_sentence": bool(labels[j]),
+                                "score": round(score, 4), "right_sentence": bool(labels[j]),
                                 "sentence": index.sentences[int(c.sids[j])].text}, ensure_ascii=False) + "\n")
 
 
