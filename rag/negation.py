@@ -184,19 +184,34 @@ def _restates(claim: _Reading, source: _Reading, stem: str) -> bool:
                for use in claim.where_stated.get(stem, []))
 
 
+def _states_as_denied(claim: _Reading, source: _Reading, stem: str) -> bool:
+    """Whether the source states ``stem`` next to the same content words as the claim denies it: "Though
+    Lyushkov was anti-Stalinist, …" states what "Lyushkov was not anti-Stalinist" denies, whatever the
+    other clause says; "content with letting Lyushkov try to make an escape, but …" is not "did not
+    let him escape"."""
+    def same(use: Context, there: Context) -> bool:  # a side either one leaves empty does not count
+        sides = [(a, b) for a, b in zip(use, there, strict=True) if a is not None and b is not None]
+        return bool(sides) and all(a == b for a, b in sides)
+
+    return any(same(use, there) for use in claim.where_negated.get(stem, [])
+               for there in source.where_stated.get(stem, []))
+
+
 def polarity_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:
     """(claim's words, source's words) for each content word one side negates and the other affirms.
 
-    A word the claim negates is not checked against a source that contrasts two clauses ("Takeoka
-    was content with letting him escape, but Yanagita told him this was unacceptable"): its
+    A word the claim negates is checked against a source that contrasts two clauses ("Takeoka was
+    content with letting him escape, but Yanagita told him this was unacceptable") only where the
+    source states it between the same content words as the claim denies it: elsewhere its
     affirmation may be denied in the other clause in words no negator marks. A word the source
     negates ("was not A but B") is checked whatever the source's shape, unless the source also states
     it where the claim's words around it match ("was not paid at first, but was later paid in gold"
     does not contradict "he was paid in gold").
     """
     said, src = _readings(claim), _readings(source)
-    found = [] if _CONTRAST.search(source) else \
-        [(phrase, src.affirmed[stem]) for stem, phrase in said.negated.items() if stem in src.affirmed]
+    contrast = bool(_CONTRAST.search(source))
+    found = [(phrase, src.affirmed[stem]) for stem, phrase in said.negated.items()
+             if stem in src.affirmed and (not contrast or _states_as_denied(said, src, stem))]
     found += [(said.affirmed[stem], phrase) for stem, phrase in src.negated.items()
               if stem in said.affirmed and not _restates(said, src, stem)]
     return tuple(dict.fromkeys(found))

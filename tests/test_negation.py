@@ -32,6 +32,12 @@ CONFLICTS = [
      ("central", "not central")),
     ("Defining it is impossible.", "Defining it is difficult, if not impossible.", ("impossible", "not impossible")),
     ("He signed the treaty.", "He refused to sign the treaty.", ("signed", "refused to sign")),
+    # a source that contrasts two clauses still contradicts a claim denying what one of them states
+    # next to the same words ("Though X was A, …" states that X was A)
+    ("Lyushkov was not anti-Stalinist.", "Though Lyushkov was anti-Stalinist, he was resistant to a new regime.",
+     ("not anti", "anti")),
+    ("The A missions were not unmanned.", "The A missions were unmanned, but the C missions were manned.",
+     ("not unmanned", "unmanned")),
     # a negated clause ends at the next auxiliary verb: the main clause's verb is the one stated
     ("A player who fails to train hard does win games.", "A player who fails to train hard does not win games.",
      ("win", "not win")),
@@ -48,6 +54,8 @@ NO_CONFLICT = [
     ("He was not killed by the Japanese.", "He was not killed by the Japanese."),
     ("Yanagita would not let Lyushkov escape.",  # the source denies the affirmation in its other clause
      "Takeoka was content with letting Lyushkov escape, but Yanagita said this was unacceptable."),
+    ("Yanagita would not let Lyushkov escape.",  # the same word next to other words: not the same statement
+     "Though Takeoka was content with letting Lyushkov escape, Yanagita said this was unacceptable."),
     ("", "He was killed."),
     # "No", "Never", "Not" capitalised inside a sentence are names, not negators
     ("The film Dr. No was released in 1962.", "The film was released in 1962."),
