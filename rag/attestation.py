@@ -10,6 +10,7 @@ from rag.calibration import INNER_CAPITAL, LOWER_WORD, WordUsage
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
+from rag.opposites import opposite_conflicts
 from rag.reflexive import reflexive_conflicts
 from rag.roles import role_conflicts
 
@@ -60,13 +61,14 @@ def swapped_roles(claim: str, sentence: str, usage: WordUsage | None = None) -> 
 def conflict_pairs(claim: str, source: str, usage: WordUsage | None = None, *, polarity: bool = True,
                    ) -> tuple[tuple[str, str], ...]:
     """(claim's words, source's words) that the source contradicts: dates and numbers that differ, then
-    (with ``polarity``) words one side negates and the other states, verbs one side uses reflexively and
+    (with ``polarity``) words one side negates and the other states, opposites about the same thing
+    ("lowest-ranking" / "highest-ranking"), verbs one side uses reflexively and
     the other with another agent ("shot himself" / "shot him"), and the claim's names in each other's
     places ("executed Takeoka" / "executed Lyushkov"; ``usage``: see ``claim_names``)."""
     pairs = compare(claim, source).conflicts
     if polarity:
-        pairs += polarity_conflicts(claim, source) + reflexive_conflicts(claim, source) \
-            + swapped_roles(claim, source, usage)
+        pairs += polarity_conflicts(claim, source) + opposite_conflicts(claim, source) \
+            + reflexive_conflicts(claim, source) + swapped_roles(claim, source, usage)
     return pairs
 
 

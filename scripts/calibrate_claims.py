@@ -25,7 +25,9 @@ Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, val
 * ``reversed`` (not supported): an excerpt of an indexed sentence with two of its names swapped
   ("Takeoka executed Lyushkov" → "Lyushkov executed Takeoka"): the same words in other roles. Some
   swaps keep the meaning ("between France and Germany"), so not every one of them should be refused.
-  The last four are reported, never fitted on (their own random draws, so the other kinds are the
+* ``opposite`` (not supported): an excerpt of an indexed sentence with one word of rag/opposites.py's
+  list put in its opposite's place ("the highest-ranking defector" → "the lowest-ranking defector").
+  The last five are reported, never fitted on (their own random draws, so the other kinds are the
   same claims as without them).
 
 A claim counts as supported when its best-scored sentence is its source sentence and scores at
@@ -142,7 +144,35 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
             cut = max(2, len(head) // 3)
             out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
     return (out + polarity_claims(world, indexed, n, seed) + swapped_first_claims(world, indexed, n, seed)
-            + reversed_claims(world, indexed, n, seed))
+            + reversed_claims(world, indexed, n, seed) + opposite_claims(world, indexed, n, seed))
+
+
+def opposite_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
+    """``opposite`` claims: an excerpt around a lower-case word of a sentence put in its opposite's place."""
+    from rag.opposites import _poles
+
+    rng = random.Random(seed + 4000)
+    index = world.retriever.index
+    poles = _poles()
+    out: list[Claim] = []
+    for i in rng.sample(indexed, len(indexed)):
+        words = index.sentences[i].text.split()
+        spots = [k for k, w in enumerate(words) if w.strip(",;:.").split("-")[0] in poles]
+        if not spots:
+            continue
+        k = rng.choice(spots)
+        head, *rest = words[k].strip(",;:.").split("-")
+        own, other = poles[head][0]
+        words[k] = "-".join([sorted(other)[0], *rest])
+        out.append(Claim(" ".join(words[max(0, k - rng.randint(2, 6)):k + rng.randint(3, 8)]), "opposite", None))
+        if len(out) >= n:
+            break
+    return out
+
+
+# the kinds SUPPORT is fitted on; the others (negated, unnegated, swapped-first, reversed, opposite) are
+# only reported: the rules of rag/attestation.py refuse them, not the fitted score
+FITTED_KINDS = frozenset({"excerpt", "restated", "removed", "offtopic", "swapped", "chimera"})
 
 
 def reversed_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
@@ -270,7 +300,7 @@ def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, flo
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
     for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated",
-                 "swapped-first", "reversed"):
+                 "swapped-first", "reversed", "opposite"):
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:
@@ -344,7 +374,7 @@ def main() -> int:
     if args.current:
         model, threshold = claims.SUPPORT, claims.SUPPORTED_FROM
     else:
-        fit = [r for r in rows_a if len(r[1])]
+        fit = [r for r in rows_a if len(r[1]) and r[0].kind in FITTED_KINDS]
         model = cal.fit_logistic(np.vstack([r[1] for r in fit]), np.concatenate([r[2] for r in fit]).astype(float),
                                  l2=args.l2)
         threshold = args.threshold if args.threshold is not None else choose_threshold(rows_a, model)
