@@ -13,15 +13,20 @@ that slot only with a name the claim does not use ("debriefed Sorge" against "de
 obtained…": the sentence names Sorge, but not as the one debriefed), except right before a word
 with nothing between ("the G mission", "Spanish-language broadcast": a modifier, not a doer).
 
-What is not read is no evidence either way: a pronoun in the slot ("he executed Lyushkov"), an active
-claim against a passive source (their slots differ: "shot ▢" / "shot by ▢"), a name before a verb
-that "by" follows ("Elway replaced by Kubiak"), a possessive before a noun that "by" or "of" follows
-(agent or patient: "Lyushkov's execution by Takeoka", "Takeoka's execution of Lyushkov"), a relation
-that goes both ways ("met", "a friend of", "similar to", "▢ worked with ▢", "▢ signed a treaty with
-▢") and the word after its second name ("met Lyushkov daily"), "to" after the object of a preposition
-("ordered by Yanagita to kill": Yanagita is not who kills), and names joined by "and", "or", a comma
-or a possessive, which share their slots ("Harvard and Radcliffe" against "Radcliffe and Harvard",
-"Bachelor's Degree").
+A passive is read as the active that holds the same role: "▢ was shot" (an auxiliary of "be" and a
+participle) is "shot ▢", and "shot by ▢" is "▢ shot", so "Takeoka was shot by Lyushkov" conflicts
+with "Takeoka shot Lyushkov" and agrees with "Lyushkov shot Takeoka".
+
+What is not read is no evidence either way: a pronoun in the slot ("he executed Lyushkov"), a name
+before a verb that "by" follows without an auxiliary ("Elway replaced by Kubiak"), a possessive before a
+noun that "by" or "of" follows (agent or patient: "Lyushkov's execution by Takeoka", "Takeoka's
+execution of Lyushkov"), a relation that goes both ways ("met", "a friend of", "similar to", "▢ worked
+with ▢", "▢ signed a treaty with ▢") and the word after its second name ("met Lyushkov daily"), "to"
+after the object of a preposition ("ordered by Yanagita to kill": Yanagita is not who kills), and names
+joined by "and", "or", a comma or a possessive, which share their slots ("Harvard and Radcliffe" against
+"Radcliffe and Harvard", "Bachelor's Degree") — unless "and" starts a new clause: a verb's object,
+"and", a name and a past-tense verb ("had debriefed Lyushkov and Sorge obtained a copy" did not debrief
+Sorge).
 """
 
 from __future__ import annotations
@@ -117,7 +122,7 @@ def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
         if groups:
             gi, gj = groups[-1]
             between = tokens[gj:i] if i - gj <= 3 else []
-            if between and (all(t.text.lower() in _COORDINATION for t in between)
+            if between and ((all(t.text.lower() in _COORDINATION for t in between) and not _new_clause(tokens, gi, j))
                             or (len(between) == 1 and between[0].text == "'s")):
                 groups[-1] = (gi, j)
                 i = j
@@ -125,6 +130,17 @@ def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
         groups.append((i, j))
         i = j
     return groups
+
+
+def _new_clause(tokens: list[_Token], first: int, end: int) -> bool:
+    """Whether "and" before the name group ending at ``end`` starts a new clause rather than a list: the
+    earlier group is a verb's object and this one is followed by a past-tense verb ("had debriefed
+    Lyushkov and Sorge obtained a copy": Sorge was not debriefed)."""
+    if end >= len(tokens) or first == 0:
+        return False
+    after, before = tokens[end], tokens[first - 1]
+    return after.kind == "content" and after.text.islower() and after.text.endswith("ed") \
+        and before.kind == "content" and before.text.islower()
 
 
 def _both_ways(t: _Token) -> bool:
@@ -178,6 +194,30 @@ def _name_next(tokens: list[_Token], k: int) -> bool:
     return k < len(tokens) and tokens[k].kind == "name" and (k + 1 == len(tokens) or tokens[k + 1].text != "'s")
 
 
+_PASSIVE = frozenset({("was",), ("were",), ("is",), ("are",), ("be",), ("been",), ("being",), ("has", "been"),
+                      ("have", "been"), ("had", "been"), ("was", "being"), ("were", "being"), ("will", "be")})
+# past participles that do not end in "-ed" or "-en"
+_PARTICIPLES = frozenset({"shot", "sent", "held", "caught", "hit", "made", "found", "brought", "told", "sold", "built",
+                          "kept", "left", "lost", "paid", "put", "set", "struck", "taught", "bought", "led", "bound",
+                          "hung", "cut", "hurt", "spent", "sought", "slain", "won", "beat", "fed", "read", "run",
+                          "shut"})
+
+
+def _participle(word: str) -> bool:
+    return word.endswith(("ed", "en")) or word in _PARTICIPLES
+
+
+def _active(key: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, tuple[str, ...]]:
+    """A passive slot as the active one that holds the same role: "▢ was debriefed" is "debriefed ▢" (the
+    one debriefed), "debriefed by ▢" is "▢ debriefed" (who debriefed)."""
+    side, word, functions = key
+    if side == "R" and functions in _PASSIVE and _participle(word):
+        return "L", word, ()
+    if side == "L" and functions == ("by",) and _participle(word):
+        return "R", word, ()
+    return key
+
+
 def _after_preposition(tokens: list[_Token], i: int) -> bool:
     """Whether the name group starting at token ``i`` is the object of a preposition ("by the Yanagita")."""
     k = i - 1
@@ -211,6 +251,7 @@ def _slots(text: str, tokens: list[_Token], strangers: bool = False,
             if slot is None:
                 continue
             key, k = slot
+            key = _active(key)
             entry = found.get(key)
             if entry is None:
                 a, b = (tokens[i].start, tokens[k].end) if step > 0 else (tokens[k].start, tokens[j - 1].end)

@@ -27,7 +27,9 @@ Claims are made from the SQuAD worlds of scripts/_devdata.py (fit on fold A, val
   swaps keep the meaning ("between France and Germany"), so not every one of them should be refused.
 * ``opposite`` (not supported): an excerpt of an indexed sentence with one word of rag/opposites.py's
   list put in its opposite's place ("the highest-ranking defector" → "the lowest-ranking defector").
-  The last five are reported, never fitted on (their own random draws, so the other kinds are the
+* ``passive`` (supported) and ``passive-reversed`` (not supported): "B was <verb>ed by A" and "A was
+  <verb>ed by B" from an indexed sentence's "A <verb>ed [the] B" (A and B runs of capitalised words).
+  The last seven are reported, never fitted on (their own random draws, so the other kinds are the
   same claims as without them).
 
 A claim counts as supported when its best-scored sentence is its source sentence and scores at
@@ -144,7 +146,51 @@ def make_claims(world: World, other: list[str], articles: dict[str, list[str]], 
             cut = max(2, len(head) // 3)
             out.append(Claim(" ".join(head[:cut] + tail[len(tail) // 2:]), "chimera", None))
     return (out + polarity_claims(world, indexed, n, seed) + swapped_first_claims(world, indexed, n, seed)
-            + reversed_claims(world, indexed, n, seed) + opposite_claims(world, indexed, n, seed))
+            + reversed_claims(world, indexed, n, seed) + opposite_claims(world, indexed, n, seed)
+            + passive_claims(world, indexed, n, seed))
+
+
+def passive_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
+    """``passive`` (supported) and ``passive-reversed`` (not supported) claims from a sentence's "A <verb>ed
+    [the] B" (A and B runs of capitalised words, "The" left out): "B was <verb>ed by A", "A was <verb>ed by B"."""
+    rng = random.Random(seed + 5000)
+    index = world.retriever.index
+    out: list[Claim] = []
+
+    def name(w: str) -> bool:
+        return w[:1].isupper() and w.rstrip(",;:.").isalpha() and w.lower() not in ("the", "a", "an")
+
+    made = 0
+    for i in rng.sample(indexed, len(indexed)):
+        s = index.sentences[i]
+        words = s.text.split()
+        found = []
+        for k in range(1, len(words) - 1):
+            verb = words[k]
+            if not (verb.isalpha() and verb.islower() and verb.endswith("ed") and name(words[k - 1])):
+                continue
+            lo = k - 1
+            while lo > 0 and name(words[lo - 1]) and not words[lo - 1].endswith((",", ";", ":", ".")):
+                lo -= 1
+            hi = k + 1 + (words[k + 1] == "the")
+            end = hi
+            while end < len(words) and name(words[end]):
+                end += 1
+                if words[end - 1][-1] in ",;:.":
+                    break
+            if end > hi:
+                a, b = " ".join(words[lo:k]), " ".join(words[hi:end]).rstrip(",;:.")
+                if a != b:
+                    found.append((a, verb, b))
+        if not found:
+            continue
+        a, verb, b = rng.choice(found)
+        out.append(Claim(f"{b} was {verb} by {a}", "passive", (s.doc_id, s.start, s.end)))
+        out.append(Claim(f"{a} was {verb} by {b}", "passive-reversed", None))
+        made += 1
+        if made >= n:
+            break
+    return out
 
 
 def opposite_claims(world: World, indexed: list[int], n: int, seed: int) -> list[Claim]:
@@ -170,7 +216,7 @@ def opposite_claims(world: World, indexed: list[int], n: int, seed: int) -> list
     return out
 
 
-# the kinds SUPPORT is fitted on; the others (negated, unnegated, swapped-first, reversed, opposite) are
+# the kinds SUPPORT is fitted on; the others (negated, unnegated, swapped-first, reversed, opposite, passive…) are
 # only reported: the rules of rag/attestation.py refuse them, not the fitted score
 FITTED_KINDS = frozenset({"excerpt", "restated", "removed", "offtopic", "swapped", "chimera"})
 
@@ -300,7 +346,7 @@ def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, flo
     """Per kind of claim, the share handled right: supported at its sentence, or not supported."""
     out = {}
     for kind in ("excerpt", "restated", "removed", "offtopic", "swapped", "chimera", "negated", "unnegated",
-                 "swapped-first", "reversed", "opposite"):
+                 "swapped-first", "reversed", "opposite", "passive", "passive-reversed"):
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:

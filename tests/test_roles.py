@@ -18,9 +18,21 @@ CONFLICTS = [
     # the source fills the slot with a name the claim does not use, and names the claim's elsewhere
     ("The officer had debriefed Sorge", "A Nazi officer had debriefed Lyushkov; Sorge obtained a copy.",
      ["Sorge"], ("debriefed Sorge", "debriefed Lyushkov")),
+    # "and" before a name and a past-tense verb starts a clause: the name is that verb's subject, not debriefed
+    ("The officer had debriefed Sorge", "A Nazi officer had debriefed Lyushkov and Sorge obtained a copy.",
+     ["Sorge"], ("debriefed Sorge", "debriefed Lyushkov")),
     ("Genghis Khan attacked Bukhara", "The Mongols attacked Samarkand, and later Genghis Khan took Bukhara.",
      ["Genghis", "Khan", "Bukhara"], ("attacked Bukhara", "attacked Samarkand")),
     ("Lyushkov executed Takeoka", HANDLER, ["Lyushkov", "Takeoka"], ("executed Takeoka", "executed Lyushkov")),
+    # a passive is read as the active that holds the same roles: "Takeoka was shot" is "shot Takeoka"
+    ("Takeoka was shot by Lyushkov", "Takeoka shot Lyushkov in 1945.", ["Takeoka", "Lyushkov"],
+     ("shot by Lyushkov", "Takeoka shot")),
+    ("Lyushkov shot Takeoka", "Lyushkov was shot by Takeoka in 1945.", ["Lyushkov", "Takeoka"],
+     ("shot Takeoka", "Lyushkov was shot")),
+    ("Beria was replaced by Yezhov", "Beria replaced Yezhov.", ["Beria", "Yezhov"],
+     ("Beria was replaced", "replaced Yezhov")),
+    ("Sorge was debriefed by a Nazi officer", "A Nazi officer had debriefed Lyushkov and Sorge obtained a copy.",
+     ["Sorge", "Nazi"], ("Sorge was debriefed", "debriefed Lyushkov")),
     ("Lyushkov was Takeoka's handler", HANDLER, ["Lyushkov", "Takeoka"], ("Takeoka's handler", "Lyushkov's handler")),
     ("Lyushkov was arrested on evidence gathered by Deribas", DERIBAS, ["Lyushkov", "Deribas"],
      ("gathered by Deribas", "gathered by Lyushkov")),
@@ -46,7 +58,16 @@ CONFLICTS = [
 ]
 
 NO_CONFLICT = [
+    # names joined by "and" share their slots: a list of objects, or of subjects before a verb
+    ("The officer debriefed Sorge", "The officer debriefed Lyushkov and Sorge in Tokyo.", ["Sorge"]),
+    ("Sorge obtained a copy", "Lyushkov and Sorge obtained a copy.", ["Sorge"]),
+    ("The officer debriefed Sorge", "The officer debriefed Lyushkov and Sorge, who obtained a copy.", ["Sorge"]),
     ("Takeoka executed Lyushkov", HANDLER, ["Takeoka", "Lyushkov"]),  # the same roles
+    # the same roles in the other voice
+    ("Takeoka shot Lyushkov", "Lyushkov was shot by Takeoka in 1945.", ["Takeoka", "Lyushkov"]),
+    ("Lyushkov was shot by Takeoka", "Takeoka shot Lyushkov in 1945.", ["Takeoka", "Lyushkov"]),
+    ("Yezhov was replaced by Beria", "Beria replaced Yezhov.", ["Yezhov", "Beria"]),
+    ("Deribas had been arrested by Lyushkov", "Lyushkov arrested Deribas.", ["Deribas", "Lyushkov"]),
     ("Takeoka was Lyushkov's handler", HANDLER, ["Takeoka", "Lyushkov"]),
     ("Deribas was arrested on evidence gathered by Lyushkov", DERIBAS, ["Deribas", "Lyushkov"]),
     ("Takeoka shot Lyushkov", "Lyushkov was shot by Takeoka.", ["Takeoka", "Lyushkov"]),  # active against passive
