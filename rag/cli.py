@@ -1,4 +1,4 @@
-"""The ``rag`` command: build, search, ask, locate, context, eval, serve.
+"""The ``rag`` command: build, search, ask, locate, verify, context, eval, serve.
 
 Each subcommand imports what it needs only when it runs, so ``rag --help`` stays fast.
 """
@@ -22,13 +22,14 @@ from rag.cli_commands import (
     cmd_remove,
     cmd_search,
     cmd_serve,
+    cmd_verify,
 )
 from rag.errors import RagError
 
 # The subcommands live in rag.cli_commands; they stay importable from here.
 __all__ = [
     "MIN_CONTEXT_CHARS", "Handler", "cmd_add", "cmd_ask", "cmd_build", "cmd_context", "cmd_eval", "cmd_list",
-    "cmd_locate", "cmd_remove", "cmd_search", "cmd_serve", "main", "parser",
+    "cmd_locate", "cmd_remove", "cmd_search", "cmd_serve", "cmd_verify", "main", "parser",
 ]
 
 MIN_CONTEXT_CHARS = 200  # the smallest context budget, as in the API (POST /v1/context max_chars)
@@ -117,6 +118,17 @@ def parser() -> argparse.ArgumentParser:
     _doc_filter(p)
     _common(p)
     p.set_defaults(func=cmd_locate)
+
+    p = sub.add_parser("verify", help="check a text (an LLM's answer) sentence by sentence against the corpus")
+    p.add_argument("text", type=_text, help="the text to check, or - to read it from standard input")
+    p.add_argument("-k", type=_positive, default=1, help="matches per sentence (default 1)")
+    p.add_argument("--citations", metavar="FILE",
+                   help="the JSON of `rag context --json` the text was written from: each sentence's [n] markers "
+                        "are checked against the passages they stand for")
+    p.add_argument("--json", action="store_true", help="print the API's JSON response")
+    _doc_filter(p)
+    _common(p)
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("context", help="numbered, cited context for prompting an LLM")
     p.add_argument("question", type=_text)

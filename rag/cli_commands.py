@@ -138,6 +138,51 @@ def cmd_locate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _citation_table(path: str | None) -> list[Any] | None:
+    """The citation table of ``rag context --json`` (the whole response, or only its ``citations`` list)."""
+    from rag.errors import InvalidRequestError
+    from rag.verify import CitedSpan
+
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequestError(f"--citations {path}: cannot read it as JSON ({exc})") from None
+    rows = data.get("citations") if isinstance(data, dict) else data
+    try:
+        return [CitedSpan(int(r["n"]), str(r["doc_id"]), int(r["start"]), int(r["end"])) for r in rows or ()]
+    except (TypeError, KeyError, ValueError):
+        raise InvalidRequestError(f"--citations {path}: expected the output of `rag context --json` (a citations "
+                                  "list of {n, doc_id, start, end})") from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from rag.documents import to_dict, with_metadata
+    from rag.verify import verify
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    citations = _citation_table(args.citations)
+    retriever = _retriever(args)
+    result = verify(retriever, text, k=args.k, citations=citations, doc_ids=args.doc_ids)
+    if args.json:
+        _print_json(with_metadata(to_dict(result), retriever.index.documents))
+        return 0
+    for st in result.statements:
+        mark = "supported" if st.supported else "NOT SUPPORTED"
+        cited = {True: ", in a cited passage", False: ", NOT in the passages it cites", None: ""}[st.cited]
+        print(f"[{mark}{cited}] {st.claim}  (text {st.start}:{st.end})")
+        if st.matches:
+            m = st.matches[0]
+            notes = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
+            notes += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
+            print(f"  {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){notes}")
+            print(f"  {m.text}")
+    print(f"{result.supported} of {len(result.statements)} statements supported")
+    return 0
+
+
 def cmd_context(args: argparse.Namespace) -> int:
     from rag.answering import build_context
     from rag.documents import to_dict

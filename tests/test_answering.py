@@ -370,3 +370,17 @@ def test_numbers_written_as_words() -> None:
     assert compare("He had nine cats", repeated).conflicts == ()
     # a number word counting something else is no evidence either way ("the two teams" for "both teams")
     assert compare("The two teams played Super Bowl 50", "Super Bowl 50 was played by both teams") == compare("", "")
+
+
+@pytest.mark.slow
+def test_verify_an_answer_about_lyushkov(lyushkov: Retriever) -> None:
+    from rag.verify import verify
+
+    text = ("Lyushkov fled across the border into Manchukuo in June 1938 [1]. He defected on 13 June 1939.\n"
+            "- Lyushkov was a famous violinist [2]")
+    result = verify(lyushkov, text)
+    fled, wrong_year, violinist = result.statements
+    assert all(text[s.start:s.end] == s.text for s in result.statements)
+    assert fled.supported and fled.markers == (1,) and fled.matches[0].text.startswith(DEFECTION)
+    assert not wrong_year.supported and ("1939", "1938") in [(c.claim, c.source) for c in wrong_year.matches[0].conflicts]
+    assert not violinist.supported and violinist.claim == "Lyushkov was a famous violinist"

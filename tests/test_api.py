@@ -237,7 +237,8 @@ def test_span(client: TestClient) -> None:
 
 def test_openapi_and_docs(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/v1/search", "/v1/ask", "/v1/locate", "/v1/context", "/v1/documents", "/v1/documents/{doc_id}",
+    for path in ("/v1/search", "/v1/ask", "/v1/locate", "/v1/verify", "/v1/context", "/v1/documents",
+                 "/v1/documents/{doc_id}",
                  "/v1/documents/{doc_id}/span", "/healthz", "/readyz", "/metrics"):
         assert path in spec["paths"], path
     schemas = spec["components"]["schemas"]
@@ -587,6 +588,45 @@ def test_locate_lists_what_a_match_does_not_state(client: TestClient) -> None:
     top = body["matches"][0]
     assert top["text"].startswith("Ada was born in London")
     assert top["missing"] == ["Babbage"] and top["conflicts"] == [{"claim": "1816", "source": "1815"}]
+
+
+def test_verify(client: TestClient) -> None:
+    """A text written from /v1/context, checked sentence by sentence: offsets into the text, matches that
+    slice the source, and markers checked against the citation table."""
+    _answering()
+    ctx = client.post("/v1/context", json={"question": "Where was Ada born?", "max_chars": 600}).json()
+    birth = "Ada was born in London on 10 December 1815."
+    n = next(c["n"] for c in ctx["citations"] if birth in c["text"])
+    text = f"Sure.\n\n{birth} [{n}] Ada was born in Paris in 1816 [{n}]."
+    body = client.post("/v1/verify", json={"text": text, "citations": ctx["citations"]}).json()
+    assert set(body) == {"statements", "supported", "unsupported", "index_version", "took_ms"}
+    right, wrong = body["statements"]
+    for st in body["statements"]:
+        assert text[st["start"]:st["end"]] == st["text"] and st["markers"] == [n]
+        m = st["matches"][0]
+        span = client.get(f"/v1/documents/{m['doc_id']}/span", params={"start": m["start"], "end": m["end"]}).json()
+        assert span["text"] == m["text"]
+    assert right["supported"] is True and right["cited"] is True and right["matches"][0]["match"] == "exact"
+    assert wrong["supported"] is False and wrong["cited"] is False
+    assert {"claim": "1816", "source": "1815"} in wrong["matches"][0]["conflicts"]
+    assert (body["supported"], body["unsupported"]) == (1, 1)
+    assert client.post("/v1/verify", json={"text": birth, "doc_ids": ["tea"]}).json()["supported"] == 0
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"text": "  "}, 422),  # nothing to check
+    ({"text": ""}, 422),
+    ({"text": "x " * 10_001}, 422),  # over 20,000 characters
+    ({"text": "Ada was born. " * 101}, 422),  # over 100 sentences
+    ({"text": "Ada was born in London.", "k": 0}, 422),
+    ({"text": "Ada was born in London.", "citations": [{"n": 1, "doc_id": "ada_lovelace"}]}, 422),
+    ({"text": "Ada was born in London.", "citations": "[1]"}, 422),
+    ({"text": "Ada was born in London.", "claim": "x"}, 422),  # an unknown field
+    ({"text": "Ada was born in London.", "doc_ids": ["nope"]}, 404),
+])
+def test_verify_refuses_bad_input(client: TestClient, payload: dict[str, Any], status: int) -> None:
+    _answering()
+    assert_error(client.post("/v1/verify", json=payload), status)
 
 
 def test_context(client: TestClient) -> None:

@@ -26,6 +26,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     ("/v1/search", {"query": "tea", "k": "3"}, "k"),
     ("/v1/ask", {"question": "tea", "k": False}, "k"),
     ("/v1/locate", {"claim": "tea", "k": "2"}, "k"),
+    ("/v1/verify", {"text": "Black tea is steeped.", "k": True}, "k"),
     ("/v1/context", {"question": "tea", "max_chars": "800"}, "max_chars"),
     ("/v1/context", {"question": "tea", "max_chars": True}, "max_chars"),
 ])

@@ -64,3 +64,32 @@ def test_empty_corpus_is_an_error(tmp_path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "c").mkdir()
     code = main(["build", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "--embedder", "fake"])
     assert code == 2 and "no readable documents" in capsys.readouterr().err
+
+
+def test_verify_a_text_written_from_a_context(built_settings: Settings, tmp_path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    assert main(["context", "Where was Ada born?", "--max-chars", "600", "--json", *_args(built_settings)]) == 0
+    table = tmp_path / "context.json"
+    table.write_text(capsys.readouterr().out, encoding="utf-8")
+    n = next(c["n"] for c in json.loads(table.read_text())["citations"] if "born in London" in c["text"])
+    text = f"Ada was born in London on 10 December 1815 [{n}]. Ada was born in Paris in 1816."
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    assert main(["verify", "-", "--citations", str(table), "--json", *_args(built_settings)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["supported"], s["cited"]) for s in data["statements"]] == [(True, True), (False, None)]
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in data["statements"])
+    assert main(["verify", text, *_args(built_settings)]) == 0
+    out = capsys.readouterr().out
+    assert "[supported]" in out and "[NOT SUPPORTED]" in out and "1 of 2 statements supported" in out
+
+
+@pytest.mark.parametrize(("citations", "message"), [("missing.json", "cannot read"), ("bad.json", "expected the output")])
+def test_verify_with_an_unreadable_citation_table(built_settings: Settings, tmp_path, citations: str, message: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.json").write_text('{"citations": [{"n": "one"}]}', encoding="utf-8")
+    code = main(["verify", "Ada was born in London.", "--citations", str(tmp_path / citations), *_args(built_settings)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err

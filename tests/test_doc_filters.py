@@ -83,7 +83,7 @@ def test_the_api_filters_ask_locate_and_context(client: TestClient) -> None:
 
 def test_the_api_refuses_unknown_documents_and_answers_nothing_for_no_match(client: TestClient) -> None:
     for path, body in (("/v1/ask", {"question": "When?"}), ("/v1/locate", {"claim": "Kites fly."}),
-                       ("/v1/context", {"question": "When?"})):
+                       ("/v1/verify", {"text": "Kites fly in the wind."}), ("/v1/context", {"question": "When?"})):
         error = assert_error(client.post(path, json={**body, "doc_ids": ["nope"]}), 404)
         assert "nope" in error["message"]
         assert_error(client.post(path, json={**body, "doc_ids": "kites"}), 422)
@@ -92,6 +92,8 @@ def test_the_api_refuses_unknown_documents_and_answers_nothing_for_no_match(clie
     assert ask_body["answerable"] is False and ask_body["passages"] == []
     assert client.post("/v1/locate", json={"claim": "Kites fly.", **empty}).json()["matches"] == []
     assert client.post("/v1/context", json={"question": "When?", **empty}).json()["citations"] == []
+    checked = client.post("/v1/verify", json={"text": "Kites fly in the wind.", **empty}).json()
+    assert [(s["supported"], s["matches"]) for s in checked["statements"]] == [(False, [])]
 
 
 def test_cli_takes_doc(built_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Query routes: /v1/search, /v1/ask, /v1/locate, /v1/context (CPU work runs on worker threads)."""
+"""Query routes: /v1/search, /v1/ask, /v1/locate, /v1/verify, /v1/context (CPU work runs on worker threads)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from rag.api.schemas import (
     LocateResponse,
     SearchRequest,
     SearchResponse,
+    VerifyRequest,
+    VerifyResponse,
 )
 from rag.documents import to_dict, with_metadata
 
@@ -94,6 +96,24 @@ async def locate(body: LocateRequest, state: StateDep, retriever: RetrieverDep) 
     values = enforce(body, state.settings)
     doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])
     result = to_dict(await state.run(find, retriever, values["claim"], k=values["k"], doc_ids=doc_ids))
+    return with_metadata(result, retriever.index.documents)
+
+
+@router.post("/verify", response_model=VerifyResponse, responses=errors(404))
+async def verify(body: VerifyRequest, state: StateDep, retriever: RetrieverDep) -> Any:
+    """Check a text (an LLM's answer) sentence by sentence: each sentence's offsets in the text, whether the
+    corpus states it, and its best matches as /v1/locate gives them.
+
+    With `citations` (the table /v1/context returned), a sentence's `[n]` markers are checked too: `cited`
+    says whether its evidence lies in a passage it cites. At most 20,000 characters and 100 sentences.
+    """
+    from rag.verify import CitedSpan
+    from rag.verify import verify as check
+
+    values = enforce(body, state.settings)
+    doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])
+    table = None if body.citations is None else [CitedSpan(c.n, c.doc_id, c.start, c.end) for c in body.citations]
+    result = to_dict(await state.run(check, retriever, body.text, k=values["k"], citations=table, doc_ids=doc_ids))
     return with_metadata(result, retriever.index.documents)
 
 

@@ -6,9 +6,9 @@ schemas_responses.py, both importable from this module too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from rag.api.schemas_fields import (
     MAX_CONTEXT,
@@ -48,18 +48,24 @@ from rag.api.schemas_responses import (
     SectionInfo,
     ShortAnswer,
     Span,
+    Statement,
+    VerifyResponse,
 )
+from rag.verify import MAX_VERIFY_CHARS
+
+MAX_VERIFY_CITATIONS = 1000
 
 __all__ = [
     # field types (rag.api.schemas_fields)
     "MAX_CONTEXT", "MAX_DOC_IDS", "MAX_K", "MAX_METADATA_PAIRS", "MAX_TEXT", "SAFE_INT", "DocId", "K", "MetaKey",
     "MetaValue", "Mode", "Text", "first_surrogate", "no_surrogates",
     # requests
-    "AskRequest", "ContextRequest", "FilteredRequest", "LocateRequest", "Request", "SearchRequest",
+    "AskRequest", "CitedSpan", "ContextRequest", "FilteredRequest", "LocateRequest", "Request", "SearchRequest",
+    "VerifyRequest",
     # responses (rag.api.schemas_responses)
     "Answer", "AskResponse", "Citation", "Conflict", "ContextCitation", "ContextResponse", "DocumentDetail",
     "DocumentList", "DocumentSummary", "ErrorBody", "ErrorInfo", "Health", "Highlight", "LocateResponse", "Match",
-    "Passage", "Ready", "SearchResponse", "SectionInfo", "ShortAnswer", "Span",
+    "Passage", "Ready", "SearchResponse", "SectionInfo", "ShortAnswer", "Span", "Statement", "VerifyResponse",
 ]
 
 
@@ -124,6 +130,29 @@ class LocateRequest(FilteredRequest):
 
     claim: Text
     k: K = 3
+
+
+class CitedSpan(BaseModel):
+    """A row of the citation table /v1/context returned: marker [n] stands for doc_id[start:end]."""
+
+    model_config = ConfigDict(extra="ignore")  # the table as returned (label, text) is accepted as it is
+
+    n: int = Field(ge=0, le=SAFE_INT)
+    doc_id: DocId
+    start: int = Field(ge=0, le=SAFE_INT)
+    end: int = Field(ge=0, le=SAFE_INT)
+
+
+class VerifyRequest(FilteredRequest):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"text": "Lyushkov defected to Manchukuo in June 1938 [1]. He was shot by Yutaka Takeoka in 1945 [2]."}]})
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_VERIFY_CHARS)] = Field(
+        description="the text to check (an LLM's answer), as written: offsets in the response point into it")
+    k: K = 1
+    citations: list[CitedSpan] | None = Field(None, max_length=MAX_VERIFY_CITATIONS, description=(
+        "the citations table of the /v1/context response the text was written from; each sentence's [n] markers "
+        "are then checked against the passages they stand for"))
 
 
 class ContextRequest(FilteredRequest):

@@ -148,6 +148,29 @@ class LocateResponse(BaseModel):
     took_ms: float
 
 
+class Statement(BaseModel):
+    start: int = Field(description="offsets into the submitted text: text[start:end] is this sentence as written")
+    end: int
+    text: str
+    claim: str = Field(description="what was looked up: the sentence without its citation markers")
+    markers: list[int] = Field(description="the [n] citation numbers the sentence carries")
+    supported: bool = Field(description="the corpus states it: the best match is exact, normalized, or a paraphrase "
+                                        "with nothing contradicted or left unstated")
+    cited: bool | None = Field(description="with a citation table: whether the supporting match lies in a passage "
+                                           "the sentence cites (false when unsupported or cited elsewhere); null "
+                                           "without markers or a table")
+    matches: list[Match] = Field(description="as /v1/locate returns them, best first")
+
+
+class VerifyResponse(BaseModel):
+    statements: list[Statement] = Field(description="the sentences checked, in the text's order (sentences of "
+                                                    "fewer than three words are not checked)")
+    supported: int
+    unsupported: int
+    index_version: str
+    took_ms: float
+
+
 class ContextCitation(BaseModel):
     n: int
     doc_id: str

@@ -1,0 +1,148 @@
+"""Check a text statement by statement against the corpus: which of its sentences the corpus states.
+
+For a chatbot backend that prompted an LLM with ``/v1/context`` and got an answer back: each
+sentence of the answer is looked up with ``locate`` (claims), and comes back with its own offsets
+into the submitted text, whether it is supported, and the best match with its exact source
+offsets. Citation markers such as ``[2]`` or ``[1, 3]`` are read off the sentence (they are not part
+of the claim), and when the caller passes the citation table that ``/v1/context`` returned, each
+statement says whether its evidence lies inside a passage it cites (``cited``): a true sentence that
+cites the wrong passage is caught too.
+
+Sentences of fewer than ``MIN_WORDS`` words ("Sure!", "In short:") state nothing to look up and are
+left out; the offsets of the ones kept still point into the text as submitted.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.chunking import split_blocks
+from rag.errors import InvalidRequestError
+
+if TYPE_CHECKING:  # the claims machinery loads when a text is checked, not when the limits are read
+    from rag.claims import Match
+    from rag.retrieval import Retriever
+
+MAX_VERIFY_CHARS = 20_000  # longest text one request may check
+MAX_STATEMENTS = 100  # most sentences one request may check
+MIN_WORDS = 3  # shorter sentences are not checked
+
+_MARKER = re.compile(r"\s*\[(\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*)\]")  # "[2]", "[1, 3]", "[2-4]"
+_WORD = re.compile(r"\w+")
+_LEADING = re.compile(r"(?:\[\d[\d\s,;–-]*\]\s*)+")
+_GLUED = re.compile(r"[.!?]((?:\[\d[\d\s,;–-]*\])+)\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class CitedSpan:
+    """One row of a ``/v1/context`` citation table: marker ``n`` stands for ``doc_id[start:end]``."""
+
+    n: int
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    start: int  # offsets into the submitted text: text[start:end] == statement.text
+    end: int
+    text: str
+    claim: str  # what was looked up: the sentence without its citation markers
+    markers: tuple[int, ...]  # the citation numbers the sentence carries
+    supported: bool
+    cited: bool | None  # evidence inside a cited passage; None without markers or a citation table
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    statements: tuple[Statement, ...]
+    supported: int  # statements supported
+    unsupported: int
+    index_version: str
+    took_ms: float
+
+
+def _numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        ends = [int(x) for x in re.split(r"\s*[–-]\s*", part) if x]
+        if len(ends) == 2 and 0 <= ends[1] - ends[0] <= 50:
+            out.extend(range(ends[0], ends[1] + 1))
+        else:
+            out.extend(ends)
+    return out
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence span cut after a full stop that markers follow with no space ("…fled.[1] He was…"),
+    which the sentence splitter keeps together."""
+    out = []
+    for m in _GLUED.finditer(text, start, end):
+        out.append((start, m.end(1)))
+        start = m.end()
+    return [*out, (start, end)]
+
+
+def statements(text: str) -> list[tuple[int, int, str, tuple[int, ...]]]:
+    """The sentences of ``text`` worth checking: (start, end, claim without markers, marker numbers)."""
+    out: list[tuple[int, int, str, tuple[int, ...]]] = []
+    for block in split_blocks(text, 0, len(text)):
+        first = len(out)  # markers that open a paragraph are the first sentence's own
+        for sentence, (start, end) in ((b, piece) for b in block for piece in _pieces(text, b.start, b.end)):
+            lead = _LEADING.match(text, start, end)
+            if lead and len(out) > first and sentence.kind == "text":
+                # "…fled. [1] He was…": markers after the full stop belong to the sentence before it
+                s, e, claim, before = out[-1]
+                numbers = [n for m in _MARKER.finditer(lead.group(0)) for n in _numbers(m.group(1))]
+                out[-1] = (s, e, claim, tuple(dict.fromkeys(before + tuple(numbers))))
+                start = lead.end()
+            span = text[start:end]
+            markers = [n for m in _MARKER.finditer(span) for n in _numbers(m.group(1))]
+            claim = " ".join(_MARKER.sub("", span).split())
+            claim = re.sub(r"^(?:[-*•+]|\d{1,3}[.)])\s+", "", claim)  # a list item's bullet or number
+            claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)  # "fled [1]." → "fled."
+            if len(_WORD.findall(claim)) >= MIN_WORDS:
+                out.append((start, end, claim, tuple(dict.fromkeys(markers))))
+    return out
+
+
+def _inside(match: Match, spans: Sequence[CitedSpan]) -> bool:
+    return any(s.doc_id == match.doc_id and s.start < match.end and match.start < s.end for s in spans)
+
+
+def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[CitedSpan] | None = None,
+           doc_ids: Sequence[str] | None = None) -> VerifyResult:
+    """Look up every sentence of ``text`` in the corpus (or the documents ``doc_ids``)."""
+    from rag.claims import locate
+
+    if k < 1:
+        raise InvalidRequestError("k must be at least 1")
+    if not text.strip():
+        raise InvalidRequestError("text is empty: pass the answer or passage to check")
+    if len(text) > MAX_VERIFY_CHARS:
+        raise InvalidRequestError(f"text is {len(text)} characters; at most {MAX_VERIFY_CHARS} can be checked at once")
+    found = statements(text)
+    if len(found) > MAX_STATEMENTS:
+        raise InvalidRequestError(f"text has {len(found)} sentences to check; at most {MAX_STATEMENTS} at once")
+    table: dict[int, list[CitedSpan]] = {}
+    for c in citations or ():
+        table.setdefault(c.n, []).append(c)
+    t0 = time.perf_counter()
+    retriever.index.check_doc_ids(doc_ids)
+    out = []
+    for start, end, claim, markers in found:
+        result = locate(retriever, claim, k=k, doc_ids=doc_ids)
+        cited: bool | None = None
+        if markers and citations is not None:
+            spans = [s for n in markers for s in table.get(n, ())]
+            cited = bool(result.supported and result.matches and _inside(result.matches[0], spans))
+        out.append(Statement(start, end, text[start:end], claim, markers, result.supported, cited, result.matches))
+    supported = sum(s.supported for s in out)
+    return VerifyResult(tuple(out), supported, len(out) - supported, retriever.index.version,
+                        (time.perf_counter() - t0) * 1000)

@@ -1,0 +1,97 @@
+"""verify: a text checked sentence by sentence, offsets into the text as submitted, citation markers."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering import build_context, locate
+from rag.errors import InvalidRequestError
+from rag.retrieval import Retriever
+from rag.verify import MAX_STATEMENTS, MAX_VERIFY_CHARS, CitedSpan, statements, verify
+
+BIRTH = "Ada was born in London on 10 December 1815."
+FATHER = "Her father was the poet Lord Byron, who left England when she was an infant."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # markers are read off the sentence they follow, before or after its full stop, with or without a space
+    ("Ada was born in London [1]. Her father was Byron.[2][3] She wrote notes. [4] More words follow here.",
+     [("Ada was born in London [1].", "Ada was born in London.", (1,)),
+      ("Her father was Byron.[2][3]", "Her father was Byron.", (2, 3)),
+      ("She wrote notes.", "She wrote notes.", (4,)),
+      ("More words follow here.", "More words follow here.", ())]),
+    # lists and ranges of numbers; a bullet or a list number is not part of the claim
+    ("- Born in London in 1815 [1, 3-5]\n2. She died in 1852 [2]",
+     [("- Born in London in 1815 [1, 3-5]", "Born in London in 1815", (1, 3, 4, 5)),
+      ("2. She died in 1852 [2]", "She died in 1852", (2,))]),
+    # fewer than three words: nothing to check; markers opening a paragraph are its first sentence's
+    ("Sure!\n\n[2] Ada was born in London.", [("[2] Ada was born in London.", "Ada was born in London.", (2,))]),
+    ("", []),
+    ("[1] [2]", []),
+])
+def test_statements_keep_offsets_into_the_text(text: str, expected: list[tuple[str, str, tuple[int, ...]]]) -> None:
+    found = statements(text)
+    assert [(text[s:e], claim, markers) for s, e, claim, markers in found] == expected
+
+
+def test_every_sentence_is_looked_up_as_locate_would(retriever: Retriever) -> None:
+    text = f"Here is what I found.\n\n{BIRTH} {FATHER}  Ada was born in Paris in 1816."
+    result = verify(retriever, text, k=2)
+    assert [s.text for s in result.statements] == ["Here is what I found.", BIRTH, FATHER,
+                                                   "Ada was born in Paris in 1816."]
+    for s in result.statements:
+        assert text[s.start:s.end] == s.text
+        alone = locate(retriever, s.claim, k=2)
+        assert s.supported == alone.supported
+        assert [(m.doc_id, m.start, m.end, m.match) for m in s.matches] == \
+               [(m.doc_id, m.start, m.end, m.match) for m in alone.matches]
+        for m in s.matches:
+            assert retriever.index.documents[m.doc_id].text[m.start:m.end] == m.text
+    birth, father, wrong = result.statements[1:]
+    assert birth.supported and birth.matches[0].match == "exact"
+    assert father.supported
+    assert not wrong.supported and wrong.matches[0].conflicts
+    assert (result.supported, result.unsupported) == (sum(s.supported for s in result.statements),
+                                                       sum(not s.supported for s in result.statements))
+    assert result.index_version == retriever.index.version
+
+
+def test_markers_are_checked_against_the_passages_they_stand_for(retriever: Retriever) -> None:
+    doc = retriever.index.documents["ada_lovelace"].text
+    at = doc.index(BIRTH)
+    table = [CitedSpan(1, "ada_lovelace", at, at + len(BIRTH)), CitedSpan(2, "tea", 0, 50)]
+    text = f"{BIRTH} [1] {BIRTH.replace('Ada', 'Lovelace')} [2] {FATHER} Ada was born in Paris in 1816 [1]."
+    result = verify(retriever, text, citations=table)
+    right, elsewhere, unmarked, wrong = result.statements
+    assert right.markers == (1,) and right.supported and right.cited is True
+    assert elsewhere.markers == (2,) and elsewhere.cited is False  # true, but not what [2] says
+    assert unmarked.markers == () and unmarked.cited is None
+    assert wrong.markers == (1,) and not wrong.supported and wrong.cited is False
+    # without a table the markers are still read, but nothing is said about them
+    assert all(s.cited is None for s in verify(retriever, text).statements)
+
+
+def test_a_context_and_a_text_written_from_it(retriever: Retriever) -> None:
+    context = build_context(retriever, "Where was Ada born?", max_chars=600)
+    table = [CitedSpan(c.n, c.doc_id, c.start, c.end) for c in context.citations]
+    cited = next(c for c in context.citations if BIRTH in c.text)
+    result = verify(retriever, f"{BIRTH} [{cited.n}]", citations=table)
+    assert [s.cited for s in result.statements] == [True]
+
+
+@pytest.mark.parametrize(("text", "k", "message"), [
+    ("   \n", 1, "empty"),
+    ("Ada was born in London.", 0, "k must be"),
+    ("x" * (MAX_VERIFY_CHARS + 1), 1, "at most"),
+    ("Ada was born. " * (MAX_STATEMENTS + 1), 1, "sentences"),
+])
+def test_bad_input_is_refused_with_a_reason(retriever: Retriever, text: str, k: int, message: str) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        verify(retriever, text, k=k)
+
+
+def test_unknown_documents_are_refused(retriever: Retriever) -> None:
+    from rag.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        verify(retriever, BIRTH, doc_ids=["no_such_doc"])
