@@ -217,6 +217,25 @@ def test_a_claim_about_someone_else_lists_what_the_sentence_does_not_state(page:
     assert first.locator("mark").text_content() == found["matches"][0]["text"]
 
 
+def test_several_sentences_are_checked_one_at_a_time(page: Any, server: str) -> None:
+    text = "Lyushkov fled across the border into Manchukuo in June 1938. Lyushkov was a famous violinist."
+    checked = api(server, "/v1/verify", {"text": text})
+    ask(page, text, mode="claim")
+    supported = checked["supported"]
+    assert page.text_content(".verdict h2") == f"{supported} of 2 sentences stated in the corpus"
+    rows = page.locator(".statement")
+    assert rows.count() == 2
+    for i, st in enumerate(checked["statements"]):
+        row = rows.nth(i)
+        assert st["text"] in row.locator(".said").text_content()
+        assert row.locator(".verdict-word").text_content() == ("Stated" if st["supported"] else "Not found as stated")
+        assert row.locator("mark").text_content() == st["matches"][0]["text"]
+    assert [st["supported"] for st in checked["statements"]] == [True, False]
+    rows.nth(0).locator("a.hl").click()  # the match opens in its document at the exact span
+    page.wait_for_selector("#docview mark")
+    assert page.text_content("#docview mark") == checked["statements"][0]["matches"][0]["text"]
+
+
 def test_every_passage_link_opens_its_exact_text(page: Any, server: str) -> None:
     ask(page, QUESTION)
     spans = spans_of(api(server, "/v1/ask", {"question": QUESTION}))

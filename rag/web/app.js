@@ -235,6 +235,23 @@ function renderClaim(data) {
   ];
 }
 
+/** A text of several sentences, checked one sentence at a time (POST /v1/verify). */
+function renderVerify(data) {
+  const n = data.statements.length;
+  const summary = el("section", { class: `card verdict ${data.unsupported ? "unsupported" : "supported"}`,
+    "aria-labelledby": "answer-title" },
+  el("h2", { id: "answer-title" }, `${data.supported} of ${n} sentence${n === 1 ? "" : "s"} stated in the corpus`),
+  el("p", {}, "Each sentence was looked up on its own; under it, the closest statement in the corpus."));
+  const items = data.statements.map((st) => el("li", { class: `statement ${st.supported ? "supported" : "unsupported"}` },
+    el("p", { class: "said" }, el("span", { class: "verdict-word" }, st.supported ? "Stated" : "Not found as stated"),
+      " ", st.text),
+    st.matches.length ? el("ol", { class: "passages" }, matchCard(st.matches[0])) : null));
+  return [summary, el("h2", { class: "list-title" }, "Sentences"), el("ol", { class: "statements" }, items)];
+}
+
+/** Whether a claim holds more than one sentence, so that each is checked on its own. */
+const severalSentences = (text) => /[.!?]["'”’)\]]*\s+\S/.test(text.trim());
+
 /** The start screen: the documents in the corpus, each opening the document view. */
 async function renderHome() {
   results.replaceChildren(el("p", { class: "muted" }, "Loading the document list…"));
@@ -263,9 +280,11 @@ async function runQuery(mode, q) {
   results.setAttribute("aria-busy", "true");
   say(mode === "claim" ? "Checking the claim…" : "Searching the corpus…");
   try {
-    const data = mode === "claim" ? await api("/v1/locate", { claim: q }) : await api("/v1/ask", { question: q });
+    const several = mode === "claim" && severalSentences(q);
+    const data = several ? await api("/v1/verify", { text: q })
+      : mode === "claim" ? await api("/v1/locate", { claim: q }) : await api("/v1/ask", { question: q });
     if (seq !== requestSeq) return;
-    results.replaceChildren(...(mode === "claim" ? renderClaim(data) : renderAsk(data)));
+    results.replaceChildren(...(several ? renderVerify(data) : mode === "claim" ? renderClaim(data) : renderAsk(data)));
     say("");
   } catch (error) {
     if (seq !== requestSeq) return;
@@ -363,7 +382,7 @@ function setMode(mode) {
   form.elements.mode.value = mode;
   $("go").textContent = mode === "claim" ? "Check" : "Ask";
   $("q-label").textContent = mode === "claim" ? "Claim" : "Question";
-  input.placeholder = mode === "claim" ? "State a claim to check, e.g. “X was born in 1900.”"
+  input.placeholder = mode === "claim" ? "State a claim (or paste a few sentences) to check, e.g. “X was born in 1900.”"
     : "Ask a question, e.g. who, when, why…";
 }
 
