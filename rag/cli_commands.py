@@ -151,18 +151,36 @@ def _citation_table(path: str | None) -> list[Any] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRequestError(f"--citations {path}: cannot read it as JSON ({exc})") from None
     rows = data.get("citations") if isinstance(data, dict) else data
-    try:
-        return [CitedSpan(int(r["n"]), str(r["doc_id"]), int(r["start"]), int(r["end"])) for r in rows or ()]
-    except (TypeError, KeyError, ValueError):
+
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and whole(r.get("n")) and whole(r.get("start")) and whole(r.get("end"))
+            and isinstance(r.get("doc_id"), str) and r["start"] <= r["end"] for r in rows):
         raise InvalidRequestError(f"--citations {path}: expected the output of `rag context --json` (a citations "
-                                  "list of {n, doc_id, start, end})") from None
+                                  "list of {n, doc_id, start, end}, whole numbers with start <= end)")
+    return [CitedSpan(r["n"], r["doc_id"], r["start"], r["end"]) for r in rows]
+
+
+def _stdin_text() -> str:
+    """Standard input as UTF-8 (whatever the locale says), or a clear error."""
+    from rag.errors import InvalidRequestError
+
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # replaced by a text stream
+        return sys.stdin.read()
+    try:
+        return raw.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(f"standard input is not valid UTF-8 (byte {exc.start}): check its encoding") from None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from rag.documents import to_dict, with_metadata
-    from rag.verify import verify
+    from rag.verify import MIN_WORDS, verify
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _stdin_text() if args.text == "-" else args.text
     citations = _citation_table(args.citations)
     retriever = _retriever(args)
     result = verify(retriever, text, k=args.k, citations=citations, doc_ids=args.doc_ids)
@@ -179,6 +197,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             notes += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
             print(f"  {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){notes}")
             print(f"  {m.text}")
+    if not result.statements:
+        print(f"nothing to check: no sentence of {MIN_WORDS} or more words")
+        return 0
     print(f"{result.supported} of {len(result.statements)} statements supported")
     return 0
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.chunking import split_blocks
+from rag.chunking import split_blocks, split_prose
 from rag.errors import InvalidRequestError
 
 if TYPE_CHECKING:  # the claims machinery loads when a text is checked, not when the limits are read
@@ -31,10 +31,15 @@ MAX_VERIFY_CHARS = 20_000  # longest text one request may check
 MAX_STATEMENTS = 100  # most sentences one request may check
 MIN_WORDS = 3  # shorter sentences are not checked
 
-_MARKER = re.compile(r"\s*\[(\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*)\]")  # "[2]", "[1, 3]", "[2-4]"
+# a citation marker: "[2]", "[1, 3]", "[2-4]" (at most three digits: "[1938]" is a bracketed year, not a marker)
+_NUMBERS = r"\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*"
+_MARKER = re.compile(rf"\s*\[({_NUMBERS})\]")
 _WORD = re.compile(r"\w+")
-_LEADING = re.compile(r"(?:\[\d[\d\s,;–-]*\]\s*)+")
-_GLUED = re.compile(r"[.!?]((?:\[\d[\d\s,;–-]*\])+)\s+(?=\S)")
+_LEADING = re.compile(rf"(?:\[{_NUMBERS}\]\s*)+")
+# a full stop (and closing quote or bracket) that markers follow with no space: "…fled.[1] He", "…fled."[1] He"
+_GLUED = re.compile(rf"[.!?][\"'”’»)]*((?:\[{_NUMBERS}\])+)\s+(?=\S)")
+_BULLET = re.compile(r"(?:[-*•+]|\d{1,3}[.)])\s+")
+_EMPTY = re.compile(r"\[\s*\]")  # what "[[1]]" leaves
 
 
 @dataclass(frozen=True)
@@ -84,36 +89,53 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     which the sentence splitter keeps together."""
     out = []
     for m in _GLUED.finditer(text, start, end):
+        if text[m.end()].islower():  # "U.S.[1] government": an abbreviation, not the end of a sentence
+            continue
         out.append((start, m.end(1)))
         start = m.end()
     return [*out, (start, end)]
 
 
 def statements(text: str) -> list[tuple[int, int, str, tuple[int, ...]]]:
-    """The sentences of ``text`` worth checking: (start, end, claim without markers, marker numbers)."""
+    """The sentences of ``text`` worth checking: (start, end, claim without markers, marker numbers).
+
+    Headings are not checked; a list item is split into its sentences like prose. Markers that open a
+    sentence belong to the one before it in the same paragraph ("…fled. [1] He…"), or are dropped
+    when that one was too short to check; markers that open a paragraph are its first sentence's.
+    """
     out: list[tuple[int, int, str, tuple[int, ...]]] = []
     for block in split_blocks(text, 0, len(text)):
-        first = len(out)  # markers that open a paragraph are the first sentence's own
-        for sentence, (start, end) in ((b, piece) for b in block for piece in _pieces(text, b.start, b.end)):
-            lead = _LEADING.match(text, start, end)
-            if lead and len(out) > first and sentence.kind == "text":
-                # "…fled. [1] He was…": markers after the full stop belong to the sentence before it
-                s, e, claim, before = out[-1]
-                numbers = [n for m in _MARKER.finditer(lead.group(0)) for n in _numbers(m.group(1))]
-                out[-1] = (s, e, claim, tuple(dict.fromkeys(before + tuple(numbers))))
-                start = lead.end()
-            span = text[start:end]
-            markers = [n for m in _MARKER.finditer(span) for n in _numbers(m.group(1))]
-            claim = " ".join(_MARKER.sub("", span).split())
-            claim = re.sub(r"^(?:[-*•+]|\d{1,3}[.)])\s+", "", claim)  # a list item's bullet or number
-            claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)  # "fled [1]." → "fled."
-            if len(_WORD.findall(claim)) >= MIN_WORDS:
-                out.append((start, end, claim, tuple(dict.fromkeys(markers))))
+        previous_kept: bool | None = None  # None at the start of the paragraph
+        for sentence in block:
+            if sentence.kind == "heading":
+                previous_kept = None
+                continue
+            spans = [(sentence.start, sentence.end)]
+            if sentence.kind == "item":  # its sentences, after the bullet ("2. " would end a sentence)
+                bullet = _BULLET.match(text, sentence.start, sentence.end)
+                spans = list(split_prose(text, bullet.end() if bullet else sentence.start, sentence.end))
+            for start, end in (piece for s, e in spans for piece in _pieces(text, s, e)):
+                lead = _LEADING.match(text, start, end)
+                if lead and previous_kept is not None:
+                    if previous_kept:  # "…fled. [1] He was…": the markers follow the sentence before
+                        s0, e0, claim0, before = out[-1]
+                        numbers = [n for m in _MARKER.finditer(lead.group(0)) for n in _numbers(m.group(1))]
+                        out[-1] = (s0, e0, claim0, tuple(dict.fromkeys(before + tuple(numbers))))
+                    start = lead.end()
+                span = text[start:end]
+                markers = [n for m in _MARKER.finditer(span) for n in _numbers(m.group(1))]
+                claim = " ".join(_EMPTY.sub(" ", _MARKER.sub(" ", span)).split())
+                claim = _BULLET.sub("", claim, count=1) if _BULLET.match(claim) else claim
+                claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)  # "fled [1]." → "fled."
+                previous_kept = len(_WORD.findall(claim)) >= MIN_WORDS
+                if previous_kept:
+                    out.append((start, end, claim, tuple(dict.fromkeys(markers))))
     return out
 
 
 def _inside(match: Match, spans: Sequence[CitedSpan]) -> bool:
-    return any(s.doc_id == match.doc_id and s.start < match.end and match.start < s.end for s in spans)
+    return any(s.doc_id == match.doc_id and s.start < s.end and s.start < match.end and match.start < s.end
+               for s in spans)
 
 
 def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[CitedSpan] | None = None,
@@ -125,6 +147,10 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
         raise InvalidRequestError("k must be at least 1")
     if not text.strip():
         raise InvalidRequestError("text is empty: pass the answer or passage to check")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8, decoded with surrogateescape (a pipe, a file)
+        raise InvalidRequestError("text is not valid UTF-8: check the encoding of what was sent") from None
     if len(text) > MAX_VERIFY_CHARS:
         raise InvalidRequestError(f"text is {len(text)} characters; at most {MAX_VERIFY_CHARS} can be checked at once")
     found = statements(text)

@@ -621,6 +621,8 @@ def test_verify(client: TestClient) -> None:
     ({"text": "Ada was born in London.", "k": 0}, 422),
     ({"text": "Ada was born in London.", "citations": [{"n": 1, "doc_id": "ada_lovelace"}]}, 422),
     ({"text": "Ada was born in London.", "citations": "[1]"}, 422),
+    ({"text": "Ada was born in London.", "citations": [{"n": True, "doc_id": "tea", "start": 0, "end": 5}]}, 422),
+    ({"text": "Ada was born in London.", "citations": [{"n": "1", "doc_id": "tea", "start": 0, "end": 5}]}, 422),
     ({"text": "Ada was born in London.", "claim": "x"}, 422),  # an unknown field
     ({"text": "Ada was born in London.", "doc_ids": ["nope"]}, 404),
 ])

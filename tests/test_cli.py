@@ -86,10 +86,34 @@ def test_verify_a_text_written_from_a_context(built_settings: Settings, tmp_path
     assert "[supported]" in out and "[NOT SUPPORTED]" in out and "1 of 2 statements supported" in out
 
 
-@pytest.mark.parametrize(("citations", "message"), [("missing.json", "cannot read"), ("bad.json", "expected the output")])
-def test_verify_with_an_unreadable_citation_table(built_settings: Settings, tmp_path, citations: str, message: str,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "bad.json").write_text('{"citations": [{"n": "one"}]}', encoding="utf-8")
-    code = main(["verify", "Ada was born in London.", "--citations", str(tmp_path / citations), *_args(built_settings)])
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read"),
+    ('{"citations": [{"n": "one"}]}', "expected the output"),
+    ('[{"n": Infinity, "doc_id": "tea", "start": 0, "end": 10}]', "expected the output"),
+    ('[{"n": 1e400, "doc_id": "tea", "start": 0, "end": 10}]', "expected the output"),
+    ('[{"n": 1, "doc_id": null, "start": 0, "end": 10}]', "expected the output"),
+    ('[{"n": 1, "doc_id": "tea", "start": 10, "end": 0}]', "expected the output"),
+    ('{"foo": 1}', "expected the output"),
+    ("\xff", "cannot read"),
+])
+def test_verify_with_an_unreadable_citation_table(built_settings: Settings, tmp_path, content: str | None,
+                                                  message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    table = tmp_path / "table.json"
+    if content is not None:
+        table.write_bytes(content.encode("latin-1") if content == "\xff" else content.encode())
+    code = main(["verify", "Ada was born in London.", "--citations", str(table), *_args(built_settings)])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_verify_refuses_standard_input_that_is_not_utf8(built_settings: Settings, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Ada was born \xff in London.")))
+    code = main(["verify", "-", *_args(built_settings)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not valid UTF-8" in err and "Traceback" not in err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Yes. No.")))
+    assert main(["verify", "-", *_args(built_settings)]) == 0
+    assert "nothing to check" in capsys.readouterr().out

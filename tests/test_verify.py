@@ -20,10 +20,24 @@ FATHER = "Her father was the poet Lord Byron, who left England when she was an i
       ("Her father was Byron.[2][3]", "Her father was Byron.", (2, 3)),
       ("She wrote notes.", "She wrote notes.", (4,)),
       ("More words follow here.", "More words follow here.", ())]),
-    # lists and ranges of numbers; a bullet or a list number is not part of the claim
+    # lists and ranges of numbers; a bullet or a list number is not part of the statement
     ("- Born in London in 1815 [1, 3-5]\n2. She died in 1852 [2]",
-     [("- Born in London in 1815 [1, 3-5]", "Born in London in 1815", (1, 3, 4, 5)),
-      ("2. She died in 1852 [2]", "She died in 1852", (2,))]),
+     [("Born in London in 1815 [1, 3-5]", "Born in London in 1815", (1, 3, 4, 5)),
+      ("She died in 1852 [2]", "She died in 1852", (2,))]),
+    # a list item holding two sentences is two statements; a heading is none
+    ("## Her life\n\n- Ada was born in 1815 [1]. She died in 1852 [2].",
+     [("Ada was born in 1815 [1].", "Ada was born in 1815.", (1,)), ("She died in 1852 [2].", "She died in 1852.", (2,))]),
+    # markers after a closing quote; an abbreviation before a marker does not end the sentence
+    ('"Ada was born in 1815."[1] The U.S.[2] archive says so.',
+     [('"Ada was born in 1815."[1]', '"Ada was born in 1815."', (1,)),
+      ("The U.S.[2] archive says so.", "The U.S. archive says so.", (2,))]),
+    # a bracketed year is no marker; removing a marker leaves the words apart
+    ("Ada was born in [1815]. Ada [1]was born in London.",
+     [("Ada was born in [1815].", "Ada was born in [1815].", ()), ("Ada [1]was born in London.",
+                                                                  "Ada was born in London.", (1,))]),
+    # markers after a sentence too short to check are dropped, not given to the one before it
+    ("Ada was born in London. Yes indeed. [2] She died in 1852.",
+     [("Ada was born in London.", "Ada was born in London.", ()), ("She died in 1852.", "She died in 1852.", ())]),
     # fewer than three words: nothing to check; markers opening a paragraph are its first sentence's
     ("Sure!\n\n[2] Ada was born in London.", [("[2] Ada was born in London.", "Ada was born in London.", (2,))]),
     ("", []),
@@ -59,7 +73,8 @@ def test_every_sentence_is_looked_up_as_locate_would(retriever: Retriever) -> No
 def test_markers_are_checked_against_the_passages_they_stand_for(retriever: Retriever) -> None:
     doc = retriever.index.documents["ada_lovelace"].text
     at = doc.index(BIRTH)
-    table = [CitedSpan(1, "ada_lovelace", at, at + len(BIRTH)), CitedSpan(2, "tea", 0, 50)]
+    table = [CitedSpan(1, "ada_lovelace", at, at + len(BIRTH)), CitedSpan(2, "tea", 0, 50),
+             CitedSpan(2, "ada_lovelace", at + len(BIRTH), at)]  # an inverted span cites nothing
     text = f"{BIRTH} [1] {BIRTH.replace('Ada', 'Lovelace')} [2] {FATHER} Ada was born in Paris in 1816 [1]."
     result = verify(retriever, text, citations=table)
     right, elsewhere, unmarked, wrong = result.statements
@@ -84,6 +99,7 @@ def test_a_context_and_a_text_written_from_it(retriever: Retriever) -> None:
     ("Ada was born in London.", 0, "k must be"),
     ("x" * (MAX_VERIFY_CHARS + 1), 1, "at most"),
     ("Ada was born. " * (MAX_STATEMENTS + 1), 1, "sentences"),
+    ("Ada was born \udcff in London.", 1, "not valid UTF-8"),  # undecodable bytes read with surrogateescape
 ])
 def test_bad_input_is_refused_with_a_reason(retriever: Retriever, text: str, k: int, message: str) -> None:
     with pytest.raises(InvalidRequestError, match=message):

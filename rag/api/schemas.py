@@ -133,7 +133,8 @@ class LocateRequest(FilteredRequest):
 
 
 class CitedSpan(BaseModel):
-    """A row of the citation table /v1/context returned: marker [n] stands for doc_id[start:end]."""
+    """A row of the citation table /v1/context returned: marker [n] stands for doc_id[start:end] (a row whose
+    start is not before its end, or whose document is not indexed, cites nothing)."""
 
     model_config = ConfigDict(extra="ignore")  # the table as returned (label, text) is accepted as it is
 
@@ -141,6 +142,13 @@ class CitedSpan(BaseModel):
     doc_id: DocId
     start: int = Field(ge=0, le=SAFE_INT)
     end: int = Field(ge=0, le=SAFE_INT)
+
+    @field_validator("n", "start", "end", mode="before")
+    @classmethod
+    def _json_integer(cls, value: Any) -> Any:
+        if isinstance(value, bool | str):
+            raise ValueError("Input should be a JSON integer, not a string or a boolean")
+        return value
 
 
 class VerifyRequest(FilteredRequest):
