@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.calibration import INNER_CAPITAL, LOWER_WORD, WordUsage
+from rag.hedges import hedge_conflicts
 from rag.lexical import tokenize
 from rag.negation import polarity_conflicts
 from rag.numbers import compare
@@ -63,12 +64,13 @@ def conflict_pairs(claim: str, source: str, usage: WordUsage | None = None, *, p
     """(claim's words, source's words) that the source contradicts: dates and numbers that differ, then
     (with ``polarity``) words one side negates and the other states, opposites about the same thing
     ("lowest-ranking" / "highest-ranking"), verbs one side uses reflexively and
-    the other with another agent ("shot himself" / "shot him"), and the claim's names in each other's
-    places ("executed Takeoka" / "executed Lyushkov"; ``usage``: see ``claim_names``)."""
+    the other with another agent ("shot himself" / "shot him"), the claim's names in each other's
+    places ("executed Takeoka" / "executed Lyushkov"; ``usage``: see ``claim_names``), and what the source
+    gives only as a theory, plan or allegation ("captured" / "theories held that … captured")."""
     pairs = compare(claim, source).conflicts
     if polarity:
         pairs += polarity_conflicts(claim, source) + opposite_conflicts(claim, source) \
-            + reflexive_conflicts(claim, source) + swapped_roles(claim, source, usage)
+            + reflexive_conflicts(claim, source) + swapped_roles(claim, source, usage) + hedge_conflicts(claim, source)
     return pairs
 
 

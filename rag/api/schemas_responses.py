@@ -111,8 +111,10 @@ class AskResponse(BaseModel):
 
 class Conflict(BaseModel):
     """Where a match contradicts the claim: a date or number ("1939" against "1938"), a negation
-    ("not killed" against "killed"), agency ("shot himself" against "shot him"), or two names in each
-    other's places ("executed Takeoka" against "executed Lyushkov")."""
+    ("not killed" against "killed"), an opposite ("lowest" against "highest"), agency ("shot himself"
+    against "shot him"), two names in each other's places ("executed Takeoka" against "executed
+    Lyushkov"), or a fact the source gives only as a theory, plan or allegation ("captured" against
+    "theories held that … captured")."""
 
     model_config = _examples({"claim": "1939", "source": "1938"}, {"claim": "not killed", "source": "killed"},
                              {"claim": "executed Takeoka", "source": "executed Lyushkov"})

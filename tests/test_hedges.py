@@ -1,0 +1,98 @@
+"""Hedges: a claim that states as fact what its source gives only as a theory, plan, allegation or fear."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rag.attestation import conflict_pairs
+from rag.hedges import hedge_conflicts, hedged
+
+THEORIES = ("Some theories held that he was captured by the Red Army or that he was killed on the orders of a "
+            "Japanese Special Intelligence officer.")
+PLANS = ("At some point, he began to make plans to travel to the United States and contacted an American "
+         "publisher about a possible autobiography that he would write.")
+CONCERNS = ("He had concerns that he might be prevented from leaving Japan and went as far as to negotiate a "
+            "written safe-conduct guarantee.")
+
+CONFLICTS = [
+    ("Lyushkov was captured by the Red Army", THEORIES, ("captured", "theories held that … captured")),
+    # "or that" continues the hedged clause
+    ("Lyushkov was killed on the orders of an officer", THEORIES, ("killed", "theories held that … killed")),
+    ("Lyushkov traveled to the United States", PLANS, ("traveled", "plans to travel")),
+    ("Lyushkov was prevented from leaving Japan", CONCERNS, ("prevented", "concerns that … prevented")),
+    ("Lyushkov was an imposter", 'He "categorically denied Moscow\'s allegation that he was an imposter".',
+     ("imposter", "allegation that … imposter")),
+    ("The universe began 13.8 billion years ago", "Scientists believe that the universe began 13.8 billion years ago.",
+     ("universe", "believe that … universe")),
+    ("The painting was stolen by a museum guard", "It was rumoured that the painting was stolen by a museum guard.",
+     ("painting", "It was rumoured that … painting")),
+    ("The company moved its headquarters to Dallas",
+     "The company planned to move its headquarters to Dallas, but the deal collapsed.", ("moved", "planned to move")),
+    ("The climbers reached the summit", "The climbers tried to reach the summit twice.", ("reached", "tried to reach")),
+    ("The king was poisoned by his brother", "The king was possibly poisoned by his brother.",
+     ("poisoned", "possibly poisoned")),
+    ("The treaty ended the war", "The treaty may have ended the war.", ("ended", "may … ended")),
+    ("Inna embedded a secret codeword into a telegram",
+     "The plan was for Inna to embed a secret codeword into a telegram, which would signal that it was safe.",
+     ("secret", "The plan was for Inna to … secret")),
+]
+
+NO_CONFLICT = [
+    # the clause after "and" is not hedged: he did contact a publisher, and did negotiate
+    ("Lyushkov contacted an American publisher", PLANS),
+    ("Lyushkov negotiated a written safe-conduct guarantee", CONCERNS),
+    # the claim hedges too
+    ("Lyushkov planned to travel to the United States", PLANS),
+    ("Some believed that Lyushkov was captured by the Red Army", THEORIES),
+    # the claim reports the hedge itself, or hedges in other words
+    ("Toghrul suggested that he enlist Jamukha", "Toghrul suggested that he also involve Jamukha, his friend."),
+    ("Temüjin was likely born in 1162", "Temüjin was probably born in 1162 near Burkhan Khaldun."),
+    ("Dalton thought all elements were monatomic", "Dalton's hypothesis assumed that all elements were monatomic."),
+    # the source also states it outside the hedge
+    ("He was captured in May", "Some claimed that he was captured; the records show he was captured in May."),
+    # a hedge about something else; a month is not a modal; "would" is not read
+    ("The company moved its headquarters to Dallas",
+     "After planning to expand abroad, the company moved its headquarters to Dallas."),
+    ("He defected in May 1938", "In May 1938 he defected across the border."),
+    ("He became director of the agency", "He would later become director of the agency."),
+    # no hedge at all
+    ("Takeoka executed Lyushkov", "Takeoka admitted publicly that he executed Lyushkov on 19 August 1945."),
+    # most of the claim's words are stated outside the hedge
+    ("The climbers reached the summit of the mountain after a long storm",
+     "After a long storm the climbers finally reached the mountain's summit, though some hoped to rest."),
+]
+
+
+@pytest.mark.parametrize(("claim", "source", "expected"), CONFLICTS)
+def test_what_the_source_only_hedges_is_a_conflict(claim: str, source: str, expected: tuple[str, str]) -> None:
+    assert hedge_conflicts(claim, source) == (expected,)
+    assert expected in conflict_pairs(claim, source)  # and so the claim is not supported by it
+    assert expected not in conflict_pairs(claim, source, polarity=False)  # verbatim quotes are not read
+
+
+@pytest.mark.parametrize(("claim", "source"), NO_CONFLICT)
+def test_no_conflict_when_the_source_states_it(claim: str, source: str) -> None:
+    assert hedge_conflicts(claim, source) == ()
+
+
+@pytest.mark.parametrize(("text", "expected"), [("He may have left.", True), ("In May he left.", False),
+                                               ("It was believed that he left.", True), ("He left.", False),
+                                               ("They tried to leave.", True), ("He would leave.", False)])
+def test_hedged(text: str, expected: bool) -> None:
+    assert hedged(text) is expected
+
+
+@pytest.mark.parametrize("source", ["theories held that " * 20_000, "plans to travel, and " * 20_000,
+                                    "may " * 50_000, ("He was captured. " * 10_000) + THEORIES])
+def test_a_long_source_takes_linear_time(source: str) -> None:
+    t0 = time.perf_counter()
+    hedge_conflicts("Lyushkov was captured and travelled and left", source)
+    assert time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "[]", "—", "may", "theories held that", "Ünïcödé plans to ✓ travel"])
+def test_odd_input_is_read_without_error(text: str) -> None:
+    assert isinstance(hedge_conflicts(text, text), tuple)
+    assert isinstance(hedge_conflicts("he travelled", text), tuple)
