@@ -24,9 +24,11 @@ import numpy as np
 
 from rag.attestation import conflict_pairs, unattested_facts
 from rag.calibration import CorpusStats, Logistic, WordUsage, corpus_stats
+from rag.chunking import split_prose
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
 from rag.fusion import max_normalize, top_k
+from rag.hedges import hedge_conflicts
 from rag.retrieval import Retriever
 from rag.store import Index
 
@@ -223,6 +225,27 @@ def conflicts_of(claim: str, source: str, *, polarity: bool = True, usage: WordU
     return tuple(Conflict(c, s) for c, s in conflict_pairs(claim, source, usage, polarity=polarity))
 
 
+def _enclosing_sentence(text: str, start: int, end: int, reach: int = 3000) -> str:
+    """The sentence (within its line, at most ``reach`` characters either side) that ``text[start:end]``
+    starts in, up to at least ``end``."""
+    lo = max(text.rfind("\n", 0, start) + 1, start - reach)
+    hi = text.find("\n", end)
+    hi = min(len(text) if hi < 0 else hi, end + reach)
+    for s, e in split_prose(text, lo, hi):
+        if s <= start < e:
+            return text[s:max(e, end)]
+    return text[start:end]
+
+
+def verbatim_conflicts(claim: str, text: str, start: int, end: int) -> tuple[Conflict, ...]:
+    """Conflicts of a verbatim match ``text[start:end]`` of ``claim``: it has the source's words, so the
+    same polarity (only numbers are compared); what remains to check is whether the sentence it sits in
+    gives it only as a theory, plan or allegation ("he was captured by the Red Army" inside "Some
+    theories held that he was captured by the Red Army")."""
+    return conflicts_of(claim, text[start:end], polarity=False) + tuple(
+        Conflict(c, s) for c, s in hedge_conflicts(claim, _enclosing_sentence(text, start, end)))
+
+
 def _citation(doc: Document, start: int, end: int) -> Citation:
     section = doc.section_at(start)
     path = section.path if section else ()
@@ -245,7 +268,7 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
     for doc_id, start, end, kind in verbatim_spans(index, text, k, doc_ids):
         doc = index.documents[doc_id]
         # the span is the claim up to case, quote marks and spacing: the same words, the same polarity
-        conflicts = conflicts_of(text, doc.text[start:end], polarity=False)
+        conflicts = verbatim_conflicts(text, doc.text, start, end)
         matches.append(Match(doc_id, start, end, doc.text[start:end], 1.0, kind, conflicts,
                              _citation(doc, start, end)))
     supported = bool(matches) and not matches[0].conflicts

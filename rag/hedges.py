@@ -17,9 +17,10 @@ often says "he") appear in the source only inside a hedge's scope. That is repor
 conflict, ``("captured", "theories held that … captured")``: the claim's word, and the source's hedge
 with the word as the source writes it.
 
+A verbatim quote is read against the sentence it sits in (``rag.claims.verbatim_conflicts``).
+
 Not read, so no evidence either way: a hedge that is only a modal ("could", "would", "should": too
-often plain past or future in narrative), a bare "if", a verbatim quote (exact and normalized matches
-are not checked: the words are in the source as quoted), a claim whose own words hedge ("Lyushkov
+often plain past or future in narrative), a bare "if", a claim whose own words hedge ("Lyushkov
 planned to travel to the United States" is backed by "he began to make plans to travel…"), and a
 hedge whose own word the claim uses ("Toghrul suggested he enlist Jamukha" against "Toghrul …
 suggested that he also involve Jamukha": the claim reports the suggestion).
@@ -89,7 +90,7 @@ _CLAIM_HEDGES = ("believe believed belief think thought suppose supposed allege 
                  "attempt attempted hope hoped want wanted wish wished suggest suggested speculate speculated "
                  "suspect suspected assume assumed presume presumed possible possibly perhaps probable probably "
                  "likely unlikely may might fear feared concern doubt doubted aim aimed seek sought propose proposed "
-                 "expect expected")
+                 "expect expected say says said according")
 
 
 @lru_cache(maxsize=1)

@@ -312,7 +312,9 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
     stats = corpus_stats(index)
     rows = []
     for c in items:
-        verbatim = bool(claims.verbatim_spans(index, c.text, 1))
+        spans = claims.verbatim_spans(index, c.text, 1)  # None: no verbatim match; else whether it backs the claim
+        verbatim = None if not spans else not claims.verbatim_conflicts(
+            c.text, index.documents[spans[0][0]].text, spans[0][1], spans[0][2])
         query = retriever.prepare(c.text)
         sids = claims.candidate_sentences(retriever, query.vector, query.tokens)
         c.sids = sids
@@ -333,13 +335,14 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
     return rows
 
 
-def decide(feats: np.ndarray, verbatim: bool, facts: np.ndarray, model: cal.Logistic, threshold: float,
+def decide(feats: np.ndarray, verbatim: bool | None, facts: np.ndarray, model: cal.Logistic, threshold: float,
            ) -> tuple[int, float, bool]:
     """(the best-scored candidate, its score, whether the claim is supported) as ``rag.claims.locate``
-    decides it: matched verbatim, or the best candidate scores at least ``threshold`` and attests it."""
+    decides it: matched verbatim without a conflict (a verbatim match with one is not supported, and no
+    paraphrase is tried), or the best candidate scores at least ``threshold`` and attests it."""
     p = model.proba(feats)
     j = int(np.argmax(p))
-    return j, float(p[j]), bool(verbatim or (p[j] >= threshold and facts[j]))
+    return j, float(p[j]), bool(verbatim) if verbatim is not None else bool(p[j] >= threshold and facts[j])
 
 
 def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
@@ -388,7 +391,7 @@ def evaluate(name: str, rows: list, model: cal.Logistic, threshold: float) -> No
     for kind, share in outcomes(rows, model, threshold).items():
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         goal = "supported at the right sentence" if sel and sel[0][0].source else "not supported"
-        print(f"  {kind:9s} n={len(sel):4d}  {goal}: {share:.3f}  (verbatim {sum(r[3] for r in sel)})")
+        print(f"  {kind:9s} n={len(sel):4d}  {goal}: {share:.3f}  (verbatim {sum(r[3] is not None for r in sel)})")
 
 
 def main() -> int:

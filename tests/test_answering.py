@@ -384,3 +384,13 @@ def test_verify_an_answer_about_lyushkov(lyushkov: Retriever) -> None:
     assert fled.supported and fled.markers == (1,) and fled.matches[0].text.startswith(DEFECTION)
     assert not wrong_year.supported and ("1939", "1938") in [(c.claim, c.source) for c in wrong_year.matches[0].conflicts]
     assert not violinist.supported and violinist.claim == "Lyushkov was a famous violinist"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("claim", "kind"), [("He was captured by the Red Army.", "normalized"),
+                                             ("Lyushkov was captured by the Red Army", "paraphrase")])
+def test_locate_refuses_what_the_article_gives_only_as_a_theory(lyushkov: Retriever, claim: str, kind: str) -> None:
+    result = locate(lyushkov, claim)
+    top = result.matches[0]
+    assert not result.supported and top.match == kind and "captured by the Red Army" in top.text
+    assert [(c.claim, c.source) for c in top.conflicts] == [("captured", "theories held that … captured")]

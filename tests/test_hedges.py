@@ -69,7 +69,7 @@ NO_CONFLICT = [
 def test_what_the_source_only_hedges_is_a_conflict(claim: str, source: str, expected: tuple[str, str]) -> None:
     assert hedge_conflicts(claim, source) == (expected,)
     assert expected in conflict_pairs(claim, source)  # and so the claim is not supported by it
-    assert expected not in conflict_pairs(claim, source, polarity=False)  # verbatim quotes are not read
+    assert expected not in conflict_pairs(claim, source, polarity=False)  # (verbatim: claims.verbatim_conflicts)
 
 
 @pytest.mark.parametrize(("claim", "source"), NO_CONFLICT)
@@ -96,3 +96,19 @@ def test_a_long_source_takes_linear_time(source: str) -> None:
 def test_odd_input_is_read_without_error(text: str) -> None:
     assert isinstance(hedge_conflicts(text, text), tuple)
     assert isinstance(hedge_conflicts("he travelled", text), tuple)
+
+
+def test_a_verbatim_quote_inside_a_hedge_is_a_conflict() -> None:
+    from rag.claims import verbatim_conflicts
+
+    text = f"Lyushkov vanished.\n{THEORIES} However in 1979, Takeoka admitted that he executed Lyushkov."
+    quote = "he was captured by the Red Army"
+    at = text.index(quote)
+    assert [(c.claim, c.source) for c in verbatim_conflicts(quote, text, at, at + len(quote))] == \
+        [("captured", "theories held that … captured")]
+    fact = "he executed Lyushkov"
+    at = text.index(fact)
+    assert verbatim_conflicts(fact, text, at, at + len(fact)) == ()
+    whole = THEORIES[:-1]  # the quote includes the hedge: it reports the theory
+    at = text.index(whole)
+    assert verbatim_conflicts(whole, text, at, at + len(whole)) == ()
