@@ -34,7 +34,10 @@ from functools import lru_cache
 
 from rag.lexical import stem_word
 
-# Each pattern is matched on the lower-cased text; the scope starts where the match ends.
+# Each pattern is matched ignoring case (on the text as written: lower-casing "İ" would shift offsets); the
+# scope starts where the match ends.
+# after "to", a determiner makes it a preposition ("offered to the public", "ordered to the front")
+_DETERMINER = r"(?:the|a|an|his|her|its|their|this|that|these|those|our|my|your|some|any|each|every)"
 _HEDGES = (
     r"\btheor(?:y|ies)\s+(?:held|holds|hold|suggested|suggests|suggest|say|says|said|claimed|claims|was|is|were|are)"
     r"\s+that\b",
@@ -52,15 +55,26 @@ _HEDGES = (
     r"\b(?:plans?|planned|planning|intends?|intended|intending|hopes?|hoped|hoping|wants?|wanted|wishe?s?|wished|"
     r"tries|tried|trying|attempts?|attempted|attempting|sought|seeks?|proposes?|proposed|offers?|offered|"
     r"threatens?|threatened|prepares?|prepared|aims?|aimed|expects?|expected|schedules?|scheduled|"
-    r"promises?|promised|agrees?|agreed|decides?|decided|ordered|asked|urged)\s+to\b",
+    r"promises?|promised|agrees?|agreed|decides?|decided|ordered|asked|urged)\s+to\b(?!\s+" + _DETERMINER + r"\b)",
     r"\b(?:the\s+)?(?:plan|intention|aim|goal|idea|hope|attempt|proposal|scheme|plot)\s+(?:was|were|is)\s+"
     r"(?:for\s+\S+\s+to|to|that)\b",
 )
-_HEDGE = re.compile("|".join(f"(?:{p})" for p in _HEDGES))
-_MODAL = re.compile(r"\b(?:may|might)\b")  # matched as written: "May 1938" is a month
-# where a hedge's clause ends: punctuation, or a conjunction that does not continue it
-_CLAUSE_END = re.compile(r"[,;:()\[\]—–]|\s-\s|\b(?:and|but|or|nor|while|whereas|although|though|yet|so|because|"
-                         r"which|who|whom|whose|when|where|after|before|until|since)\b(?!\s+(?:that|whether|if|to)\b)")
+_HEDGE = re.compile("|".join(f"(?:{p})" for p in _HEDGES), re.IGNORECASE)
+# "may"/"might" matched as written ("May 1938" is a month), and not as a noun ("the might of Rome")
+_MODAL = re.compile(r"(?<!\bthe )(?<!\bits )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bour )(?<!\bmilitary )"
+                    r"(?<!\bnaval )(?<!\bgreat )(?<!\bfull )(?<!\ball )\b(?:may|might)\b(?!\s+(?:of|and)\b)")
+# before a hedge, these make it certain or set it aside: "no doubt that", "confirmed reports that", "despite
+# rumours that"
+_NOT_HEDGED = re.compile(r"\b(?:no|little|without|beyond|confirmed|confirms|confirm|confirming|despite|contrary to)"
+                         r"\s+(?:the\s+|any\s+|all\s+)?$", re.IGNORECASE)
+# where a hedge's clause ends: punctuation, a sentence end, or a conjunction that does not continue it (a
+# conjunction followed by "that", "whether", "if" or "to" goes on with the hedged clause, unless a determiner
+# or a time word follows: "or that he was killed" goes on, "and that evening" and "and to that end" do not)
+_CLAUSE_END = re.compile(
+    r"[,;:()\[\]—–]|[.!?](?=\s)|\s-\s|\b(?:and|but|or|nor|while|whereas|although|though|yet|so|because|then|"
+    r"instead|which|who|whom|whose|when|where|after|before|until|since)\b"
+    r"(?!\s+(?:that|whether|if|to)\b(?!\s+(?:" + _DETERMINER[3:-1] + r"|end|evening|morning|afternoon|night|day|"
+    r"week|month|year|time)\b))", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -71,17 +85,21 @@ def _stem(word: str) -> str | None:
 
 def _scopes(text: str) -> list[tuple[int, int, int]]:
     """(hedge start, scope start, scope end) of every hedging phrase in ``text``."""
-    lowered = text.lower()
-    ends = [m.start() for m in _CLAUSE_END.finditer(lowered)]  # once: searching from each hedge is quadratic
+    ends = [m.start() for m in _CLAUSE_END.finditer(text)]  # once: searching from each hedge is quadratic
     out = []
-    for m in sorted([*_HEDGE.finditer(lowered), *_MODAL.finditer(text)], key=lambda m: m.start()):
+    for m in sorted([*_HEDGE.finditer(text), *_MODAL.finditer(text)], key=lambda m: m.start()):
+        before = text[max(0, m.start() - 40):m.start()]
+        if _NOT_HEDGED.search(before):
+            continue
+        if m.group(0)[:1].isupper() and before.rstrip() and before.rstrip()[-1] not in ".!?:;\"“(":
+            continue  # a capitalised word inside a sentence is a name: "the Cape of Good Hope to the coast"
         i = bisect_left(ends, m.end())
         out.append((m.start(), m.end(), ends[i] if i < len(ends) else len(text)))
     return out
 
 
 def _cue(text: str, at: int) -> re.Match[str] | None:
-    return _HEDGE.match(text.lower(), at) or _MODAL.match(text, at)
+    return _HEDGE.match(text, at) or _MODAL.match(text, at)
 
 
 # words that make a claim report a belief, plan or possibility rather than a fact, with or without "that"
@@ -100,7 +118,7 @@ def _claim_hedges() -> frozenset[str]:
 
 def hedged(text: str) -> bool:
     """Whether ``text`` has a hedging phrase of its own."""
-    return _HEDGE.search(text.lower()) is not None or _MODAL.search(text) is not None
+    return _HEDGE.search(text) is not None or _MODAL.search(text) is not None
 
 
 def hedge_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:

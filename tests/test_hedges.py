@@ -34,6 +34,7 @@ CONFLICTS = [
     ("The king was poisoned by his brother", "The king was possibly poisoned by his brother.",
      ("poisoned", "possibly poisoned")),
     ("The treaty ended the war", "The treaty may have ended the war.", ("ended", "may … ended")),
+    ("The garrison surrendered", "İ" * 20 + ". Reportedly the garrison surrendered.", ("garrison", "Reportedly … garrison")),
     ("Inna embedded a secret codeword into a telegram",
      "The plan was for Inna to embed a secret codeword into a telegram, which would signal that it was safe.",
      ("secret", "The plan was for Inna to … secret")),
@@ -46,6 +47,22 @@ NO_CONFLICT = [
     # the claim hedges too
     ("Lyushkov planned to travel to the United States", PLANS),
     ("Some believed that Lyushkov was captured by the Red Army", THEORIES),
+    # hedge words that do not hedge here (from an adversarial review): a noun "might", certainty ("no doubt
+    # that", "confirmed reports that"), "despite", "to" as a preposition, a capitalised "Hope", a new clause
+    # after "and to that end" / "and that evening" / "then", and a second sentence
+    ("The Roman army crushed the revolt", "The might of the Roman army crushed the revolt."),
+    ("Shakespeare wrote the play", "There is no doubt that Shakespeare wrote the play."),
+    ("The bridge collapsed", "Police confirmed reports that the bridge had collapsed."),
+    ("He returned to Paris in 1950", "Despite rumours that he had died, he returned to Paris in 1950."),
+    ("The company went public in 1986", "Shares were first offered to the public in 1986."),
+    ("Da Gama reached the coast of India", "Da Gama sailed from the Cape of Good Hope to the coast of India."),
+    ("The company opened an office in Tokyo",
+     "The company planned to expand into Asia and to that end opened an office in Tokyo in 1990."),
+    ("He announced his retirement that evening", "He was expected to resign and that evening announced his retirement."),
+    ("He returned in 1950 to lead the party", "He reportedly fled the country then returned in 1950 to lead the party."),
+    ("He moved to Chicago in 1900", "He was possibly born in Ohio. He moved to Chicago in 1900."),
+    # "İ" lower-cases to two characters: matching is on the text as written, so offsets hold
+    ("The garrison surrendered", "İ" * 20 + " Governor Halil reportedly resigned immediately, and the garrison surrendered."),
     # the claim reports the hedge itself, or hedges in other words
     ("Toghrul suggested that he enlist Jamukha", "Toghrul suggested that he also involve Jamukha, his friend."),
     ("Temüjin was likely born in 1162", "Temüjin was probably born in 1162 near Burkhan Khaldun."),
