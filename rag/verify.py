@@ -5,8 +5,8 @@ sentence of the answer is looked up with ``locate`` (claims), and comes back wit
 into the submitted text, whether it is supported, and the best match with its exact source
 offsets. Citation markers such as ``[2]`` or ``[1, 3]`` are read off the sentence (they are not part
 of the claim), and when the caller passes the citation table that ``/v1/context`` returned, each
-statement says whether its evidence lies inside a passage it cites (``cited``): a true sentence that
-cites the wrong passage is caught too.
+statement says whether a passage it cites states it (``cited``: a match inside a cited span that
+states the claim by ``locate``'s test), so a true sentence that cites the wrong passage is caught too.
 
 Sentences of fewer than ``MIN_WORDS`` words ("Sure!", "In short:") state nothing to look up and are
 left out; the offsets of the ones kept still point into the text as submitted.
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the claims machinery loads when a text is checked, not when
 MAX_VERIFY_CHARS = 20_000  # longest text one request may check
 MAX_STATEMENTS = 100  # most sentences one request may check
 MIN_WORDS = 3  # shorter sentences are not checked
+CITED_CANDIDATES = 10  # matches within the cited documents looked at for ``cited``
 
 # a citation marker: "[2]", "[1, 3]", "[2-4]" (at most three digits: "[1938]" is a bracketed year, not a marker)
 _NUMBERS = r"\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*"
@@ -60,7 +61,7 @@ class Statement:
     claim: str  # what was looked up: the sentence without its citation markers
     markers: tuple[int, ...]  # the citation numbers the sentence carries
     supported: bool
-    cited: bool | None  # evidence inside a cited passage; None without markers or a citation table
+    cited: bool | None  # a passage it cites states it; None without markers or a citation table
     matches: tuple[Match, ...]
 
 
@@ -138,6 +139,33 @@ def _inside(match: Match, spans: Sequence[CitedSpan]) -> bool:
                for s in spans)
 
 
+def _states(match: Match) -> bool:
+    """Whether a match states the claim, by ``locate``'s test for its best match."""
+    from rag.claims import SUPPORTED_FROM
+
+    if match.conflicts:
+        return False
+    return match.match in ("exact", "normalized") or (match.score >= SUPPORTED_FROM and not match.missing)
+
+
+def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Sequence[CitedSpan], k: int,
+           doc_ids: Sequence[str] | None) -> bool:
+    """Whether a passage the sentence cites states it: its best match, or else one of the ``k`` best matches
+    within the cited documents (an article often says a thing twice, in its lead and its body, and the
+    sentence may cite the other place)."""
+    from rag.claims import locate
+
+    if matches and _states(matches[0]) and _inside(matches[0], spans):
+        return True
+    cited_docs = {s.doc_id for s in spans if s.start < s.end} & set(retriever.index.documents)
+    if doc_ids is not None:
+        cited_docs &= set(doc_ids)
+    if not cited_docs:
+        return False
+    local = locate(retriever, claim, k=k, doc_ids=sorted(cited_docs))
+    return any(_inside(m, spans) and _states(m) for m in local.matches)
+
+
 def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[CitedSpan] | None = None,
            doc_ids: Sequence[str] | None = None) -> VerifyResult:
     """Look up every sentence of ``text`` in the corpus (or the documents ``doc_ids``)."""
@@ -167,7 +195,7 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
         cited: bool | None = None
         if markers and citations is not None:
             spans = [s for n in markers for s in table.get(n, ())]
-            cited = bool(result.supported and result.matches and _inside(result.matches[0], spans))
+            cited = _cited(retriever, claim, result.matches, spans, max(k, CITED_CANDIDATES), doc_ids)
         out.append(Statement(start, end, text[start:end], claim, markers, result.supported, cited, result.matches))
     supported = sum(s.supported for s in out)
     return VerifyResult(tuple(out), supported, len(out) - supported, retriever.index.version,

@@ -111,3 +111,26 @@ def test_unknown_documents_are_refused(retriever: Retriever) -> None:
 
     with pytest.raises(NotFoundError):
         verify(retriever, BIRTH, doc_ids=["no_such_doc"])
+
+
+def test_a_sentence_citing_the_other_place_a_fact_is_stated_is_cited(tmp_path) -> None:  # noqa: ANN001
+    """An article often states a fact twice (its lead and its body): citing either place is right."""
+    from rag.config import Settings
+    from rag.service import Engine, build
+
+    fact = "The bridge over the river opened to traffic in 1932."
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bridge.md").write_text(f"# Bridge\n\n{fact} It is made of steel.\n\n## History\n\nWork began in "
+                                      f"1929 after a long debate. {fact}\n", encoding="utf-8")
+    (corpus / "other.md").write_text("# Other\n\nA river runs through the valley.\n", encoding="utf-8")
+    settings = Settings(embedder="fake", corpus_dir=corpus, index_dir=tmp_path / "index", chunk_chars=300)
+    build(settings)
+    retriever = Engine(settings).retriever
+    doc = retriever.index.documents["bridge"].text
+    second = doc.rindex(fact)
+    table = [CitedSpan(1, "bridge", second - 30, second + len(fact)), CitedSpan(2, "other", 0, 20)]
+    first, elsewhere = verify(retriever, f"{fact} [1] {fact} [2]", citations=table).statements
+    assert first.matches[0].start == doc.index(fact) != second  # the best match is the first place...
+    assert first.supported and first.cited is True  # ...and the cited second place states it too
+    assert elsewhere.supported and elsewhere.cited is False

@@ -158,9 +158,9 @@ class Statement(BaseModel):
     markers: list[int] = Field(description="the [n] citation numbers the sentence carries")
     supported: bool = Field(description="the corpus states it: the best match is exact, normalized, or a paraphrase "
                                         "with nothing contradicted or left unstated")
-    cited: bool | None = Field(description="with a citation table: whether the supporting match lies in a passage "
-                                           "the sentence cites (false when unsupported or cited elsewhere); null "
-                                           "without markers or a table")
+    cited: bool | None = Field(description="with a citation table: whether a passage the sentence cites states it "
+                                           "(a match inside a cited span that passes locate's test); null without "
+                                           "markers or a table")
     matches: list[Match] = Field(description="as /v1/locate returns them, best first")
 
 
