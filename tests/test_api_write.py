@@ -357,6 +357,7 @@ def test_a_writer_elsewhere_holding_the_lock_gives_503_not_a_mixed_index(tmp_pat
 
 WRITER = textwrap.dedent("""
     import sys
+    import time
     from pathlib import Path
     from rag.config import Settings
     from rag.ingest import remove_documents, write_record
@@ -367,8 +368,10 @@ WRITER = textwrap.dedent("""
         write_record(settings.corpus_dir, {"doc_id": f"kites{i}", "title": "Kites",
                                            "text": f"Kites fly on strings, version {i}.", "format": "text"})
         build(settings)
+        time.sleep(0.3)  # a few watcher ticks (0.1 s) per generation, so a loaded machine still shows several
         remove_documents(settings.corpus_dir, [f"kites{i}"])
         build(settings)
+        time.sleep(0.3)
 """)
 
 
