@@ -16,19 +16,24 @@ from rag.reflexive import reflexive_conflicts
 from rag.roles import role_conflicts
 
 _FIRST_WORD = re.compile(r"^\W*([A-Z][\w'’-]*)")
+# a participle or adverb opening the sentence, before a determiner, pronoun or preposition ("Fearing his own
+# arrest, he fled…", "Born in Odessa…", "Secretly, …"): not a name, even when the corpus never uses the word
+_OPENER = re.compile(r"^\W*[A-Z][a-z]+(?:ing|ed|ly)\b(?:,|\s+(?:his|her|its|their|our|my|your|him|them|it|the|a|an|"
+                     r"this|that|these|those|in|on|at|to|by|from|with|after|before|for|of|into|over|under|during|as)\b)")
 
 
 def claim_names(claim: str, usage: WordUsage | None = None) -> list[str]:
-    """The claim's names: its capitalised words after the first, and, by the corpus's ``usage``, its first
-    word when the corpus never writes it in lower case ("Takeoka was born…"; not "The…" or "Earthquakes…"
-    when the corpus also says "earthquakes"); and in a claim typed all in lower case, whose casing says
-    nothing, every word the corpus only ever capitalises ("takeoka was born in odessa"). A cased claim's
-    lower-case words are taken as typed: "recruit natives" is not the corpus's "Natives"."""
+    """The claim's names: its capitalised words after the first, and, by the corpus's ``usage``, its first word when
+    the corpus never writes it in lower case ("Takeoka was born…"; not "The…" or "Earthquakes…" when the corpus
+    also says "earthquakes"; nor an opening participle or adverb, "Fearing his arrest…"); and in a claim typed
+    all in lower case, whose casing says nothing, every word the corpus only ever capitalises ("takeoka was born
+    in odessa"). A cased claim's lower-case words are taken as typed: "recruit natives" is not the corpus's
+    "Natives"."""
     found = [m.group(0) for m in INNER_CAPITAL.finditer(claim)]
     if usage is None:
         return found
     first = _FIRST_WORD.match(claim)
-    if first:
+    if first and not _OPENER.match(claim):
         tokens = tokenize(first.group(1))
         if tokens and not any(t in usage.lowercase for t in tokens):
             found.insert(0, first.group(1))

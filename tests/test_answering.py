@@ -315,6 +315,10 @@ def test_a_claims_first_word_is_a_name_when_the_corpus_never_writes_it_in_lower_
     assert attested("Ada was born in London", source, tokens, usage)
     assert not attested("Babbage was born in London", source, tokens, usage)
     assert attested("Babbage was born in London", source, tokens)  # the old rule missed it
+    # an opening participle or adverb is not a name, though the corpus never writes it: "Fearing his arrest…"
+    for claim in ("Fearing her father, Ada left London", "Born in London, Ada left", "Secretly, Ada left London"):
+        assert claim_names(claim, usage) == sorted((w for w in ("Ada", "London") if w in claim), key=claim.index)
+    assert claim_names("Fielding was born in London", usage) == ["Fielding", "London"]  # a name, not an opener
 
 
 def test_names_typed_in_lower_case_are_names_by_the_corpus_usage(retriever: Retriever) -> None:
