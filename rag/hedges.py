@@ -51,6 +51,10 @@ _HEDGES = (
     r"\b(?:allegedly|reportedly|purportedly|supposedly|possibly|perhaps|probably|presumably|apparently|"
     r"ostensibly|rumou?redly|maybe|likely|unlikely|conceivably|arguably)\b",
     r"\bwonder(?:s|ed|ing)?\s+(?:if|whether)\b",
+    r"\b(?:accused|suspected|convicted\s+in\s+absentia)\s+of\b|\bcharged\s+with\b",
+    r"\b(?:appears?|appeared|seems?|seemed)\s+to\b(?!\s+" + _DETERMINER + r"\b)",
+    r"\b(?:according\s+to\s+(?:legend|tradition|rumou?r|some)|legend\s+(?:has\s+it|says|holds)|"
+    r"tradition\s+(?:has\s+it|says|holds)|hypothesis)\b(?:\s+that\b)?",
     r"\b(?:whether)\b",
     r"\b(?:plans?|planned|planning|intends?|intended|intending|hopes?|hoped|hoping|wants?|wanted|wishe?s?|wished|"
     r"tries|tried|trying|attempts?|attempted|attempting|sought|seeks?|proposes?|proposed|offers?|offered|"
@@ -76,6 +80,7 @@ _CLAUSE_END = re.compile(
     r"(?!\s+(?:that|whether|if|to)\b(?!\s+(?:" + _DETERMINER[3:-1] + r"|end|evening|morning|afternoon|night|day|"
     r"week|month|year|time)\b))", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_COMMA = re.compile(r"\s*,\s*")
 
 
 @lru_cache(maxsize=4096)
@@ -93,8 +98,12 @@ def _scopes(text: str) -> list[tuple[int, int, int]]:
             continue
         if m.group(0)[:1].isupper() and before.rstrip() and before.rstrip()[-1] not in ".!?:;\"“(":
             continue  # a capitalised word inside a sentence is a name: "the Cape of Good Hope to the coast"
-        i = bisect_left(ends, m.end())
-        out.append((m.start(), m.end(), ends[i] if i < len(ends) else len(text)))
+        begin = m.end()
+        comma = _COMMA.match(text, begin)
+        if comma:  # "According to legend, Romulus founded Rome": an opening hedge governs the clause after it
+            begin = comma.end()
+        i = bisect_left(ends, begin)
+        out.append((m.start(), begin, ends[i] if i < len(ends) else len(text)))
     return out
 
 
@@ -108,7 +117,8 @@ _CLAIM_HEDGES = ("believe believed belief think thought suppose supposed allege 
                  "attempt attempted hope hoped want wanted wish wished suggest suggested speculate speculated "
                  "suspect suspected assume assumed presume presumed possible possibly perhaps probable probably "
                  "likely unlikely may might fear feared concern doubt doubted aim aimed seek sought propose proposed "
-                 "expect expected say says said according")
+                 "expect expected say says said according accused suspected charged appear appears appeared "
+                 "seem seems seemed legend tradition hypothesis")
 
 
 @lru_cache(maxsize=1)

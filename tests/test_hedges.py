@@ -35,6 +35,13 @@ CONFLICTS = [
      ("poisoned", "possibly poisoned")),
     ("The treaty ended the war", "The treaty may have ended the war.", ("ended", "may … ended")),
     ("The garrison surrendered", "İ" * 20 + ". Reportedly the garrison surrendered.", ("garrison", "Reportedly … garrison")),
+    # accusations, appearances and legends; an opening hedge and its comma govern the clause after it
+    ("He committed treason", "In 1937 he was accused of treason by the party.", ("treason", "accused of treason")),
+    ("He murdered the banker", "He was charged with murdering the banker.", ("murdered", "charged with murdering")),
+    ("The comet orbits the sun every 76 years", "The comet appears to orbit the sun every 76 years.",
+     ("orbits", "appears to orbit")),
+    ("Romulus founded Rome", "According to legend, Romulus founded Rome.", ("founded", "According to legend … founded")),
+    ("The garrison surrendered", "Reportedly, the garrison surrendered.", ("garrison", "Reportedly … garrison")),
     ("Inna embedded a secret codeword into a telegram",
      "The plan was for Inna to embed a secret codeword into a telegram, which would signal that it was safe.",
      ("secret", "The plan was for Inna to … secret")),
@@ -63,6 +70,9 @@ NO_CONFLICT = [
     ("He moved to Chicago in 1900", "He was possibly born in Ohio. He moved to Chicago in 1900."),
     # "İ" lower-cases to two characters: matching is on the text as written, so offsets hold
     ("The garrison surrendered", "İ" * 20 + " Governor Halil reportedly resigned immediately, and the garrison surrendered."),
+    ("The spy was executed in 1938", "The spy, accused of treason, was executed in 1938."),
+    ("The river flows to the sea", "The river appears to the east of the town and flows to the sea."),
+    ("He was accused of treason", "In 1937 he was accused of treason by the party."),
     # the claim reports the hedge itself, or hedges in other words
     ("Toghrul suggested that he enlist Jamukha", "Toghrul suggested that he also involve Jamukha, his friend."),
     ("Temüjin was likely born in 1162", "Temüjin was probably born in 1162 near Burkhan Khaldun."),
