@@ -51,10 +51,10 @@ _HEDGES = (
     r"\b(?:allegedly|reportedly|purportedly|supposedly|possibly|perhaps|probably|presumably|apparently|"
     r"ostensibly|rumou?redly|maybe|likely|unlikely|conceivably|arguably)\b",
     r"\bwonder(?:s|ed|ing)?\s+(?:if|whether)\b",
-    r"\b(?:accused|suspected|convicted\s+in\s+absentia)\s+of\b|\bcharged\s+with\b",
+    r"\b(?:accused|suspected)\s+of\b|\bcharged\s+with\b",
     r"\b(?:appears?|appeared|seems?|seemed)\s+to\b(?!\s+" + _DETERMINER + r"\b)",
     r"\b(?:according\s+to\s+(?:legend|tradition|rumou?r|some)|legend\s+(?:has\s+it|says|holds)|"
-    r"tradition\s+(?:has\s+it|says|holds)|hypothesis)\b(?:\s+that\b)?",
+    r"tradition\s+(?:has\s+it|says|holds))\b(?:\s+that\b)?|\bhypothes[ie]s\s+(?:(?:is|was)\s+)?that\b",
     r"\b(?:whether)\b",
     r"\b(?:plans?|planned|planning|intends?|intended|intending|hopes?|hoped|hoping|wants?|wanted|wishe?s?|wished|"
     r"tries|tried|trying|attempts?|attempted|attempting|sought|seeks?|proposes?|proposed|offers?|offered|"

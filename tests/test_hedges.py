@@ -41,6 +41,8 @@ CONFLICTS = [
     ("The comet orbits the sun every 76 years", "The comet appears to orbit the sun every 76 years.",
      ("orbits", "appears to orbit")),
     ("Romulus founded Rome", "According to legend, Romulus founded Rome.", ("founded", "According to legend … founded")),
+    ("Life began in hot springs", "One hypothesis is that life began in hot springs.",
+     ("began", "hypothesis is that … began")),
     ("The garrison surrendered", "Reportedly, the garrison surrendered.", ("garrison", "Reportedly … garrison")),
     ("Inna embedded a secret codeword into a telegram",
      "The plan was for Inna to embed a secret codeword into a telegram, which would signal that it was safe.",
@@ -72,6 +74,7 @@ NO_CONFLICT = [
     ("The garrison surrendered", "İ" * 20 + " Governor Halil reportedly resigned immediately, and the garrison surrendered."),
     ("The spy was executed in 1938", "The spy, accused of treason, was executed in 1938."),
     ("The river flows to the sea", "The river appears to the east of the town and flows to the sea."),
+    ("The conjecture remains unproven", "The Riemann hypothesis remains unproven."),  # only "hypothesis that" hedges
     ("He was accused of treason", "In 1937 he was accused of treason by the party."),
     # the claim reports the hedge itself, or hedges in other words
     ("Toghrul suggested that he enlist Jamukha", "Toghrul suggested that he also involve Jamukha, his friend."),
