@@ -225,6 +225,16 @@ def conflicts_of(claim: str, source: str, *, polarity: bool = True, usage: WordU
     return tuple(Conflict(c, s) for c, s in conflict_pairs(claim, source, usage, polarity=polarity))
 
 
+def states(match: Match) -> bool:
+    """Whether one match states its claim, by the test ``locate`` applies to its best match: exact or
+    normalized without a conflict, or a paraphrase scored at least ``SUPPORTED_FROM`` with nothing
+    contradicted or left unstated (``locate`` compares the unrounded score; ``Match.score`` is rounded to
+    four places)."""
+    if match.conflicts:
+        return False
+    return match.match in ("exact", "normalized") or (match.score >= SUPPORTED_FROM and not match.missing)
+
+
 def _enclosing_sentence(text: str, start: int, end: int, reach: int = 3000) -> str:
     """The sentence (within its line, at most ``reach`` characters either side) that ``text[start:end]``
     starts in, up to at least ``end``."""

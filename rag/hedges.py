@@ -37,7 +37,8 @@ from rag.lexical import stem_word
 # Each pattern is matched ignoring case (on the text as written: lower-casing "İ" would shift offsets); the
 # scope starts where the match ends.
 # after "to", a determiner makes it a preposition ("offered to the public", "ordered to the front")
-_DETERMINER = r"(?:the|a|an|his|her|its|their|this|that|these|those|our|my|your|some|any|each|every)"
+_DETERMINERS = "the|a|an|his|her|its|their|this|that|these|those|our|my|your|some|any|each|every"
+_DETERMINER = f"(?:{_DETERMINERS})"
 _HEDGES = (
     r"\btheor(?:y|ies)\s+(?:held|holds|hold|suggested|suggests|suggest|say|says|said|claimed|claims|was|is|were|are)"
     r"\s+that\b",
@@ -77,7 +78,7 @@ _NOT_HEDGED = re.compile(r"\b(?:no|little|without|beyond|confirmed|confirms|conf
 _CLAUSE_END = re.compile(
     r"[,;:()\[\]—–]|[.!?](?=\s)|\s-\s|\b(?:and|but|or|nor|while|whereas|although|though|yet|so|because|then|"
     r"instead|which|who|whom|whose|when|where|after|before|until|since)\b"
-    r"(?!\s+(?:that|whether|if|to)\b(?!\s+(?:" + _DETERMINER[3:-1] + r"|end|evening|morning|afternoon|night|day|"
+    r"(?!\s+(?:that|whether|if|to)\b(?!\s+(?:" + _DETERMINERS + r"|end|evening|morning|afternoon|night|day|"
     r"week|month|year|time)\b))", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _COMMA = re.compile(r"\s*,\s*")
@@ -134,11 +135,8 @@ def hedged(text: str) -> bool:
 def hedge_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:
     """``((claim's word, "hedge … source's word"),)`` when the source states the claim's content only as a
     theory, plan, allegation or fear, else ``()``. Linear in the two texts."""
-    scopes = _scopes(source)
-    if not scopes or hedged(claim):
+    if hedged(claim):
         return ()
-    if any(stem in _claim_hedges() for stem in map(_stem, _WORD.findall(claim))):
-        return ()  # "Dalton thought all elements were monatomic": the claim reports a belief too
     claim_words: dict[str, str] = {}  # stem → the claim's word
     all_stems = set()
     for m in _WORD.finditer(claim):
@@ -148,6 +146,11 @@ def hedge_conflicts(claim: str, source: str) -> tuple[tuple[str, str], ...]:
             all_stems.add(stem)
             if w[:1].islower():
                 claim_words.setdefault(stem, w)
+    if all_stems & _claim_hedges():
+        return ()  # "Dalton thought all elements were monatomic": the claim reports a belief too
+    scopes = _scopes(source)
+    if not scopes:
+        return ()
     # a claim that names the hedge itself reports it ("Toghrul suggested he enlist Jamukha" against "…suggested
     # that he also involve Jamukha"): that scope is not read
     scopes = [sc for sc in scopes if not any(_stem(w) in all_stems for w in _WORD.findall(source[sc[0]:sc[1]])

@@ -139,23 +139,14 @@ def _inside(match: Match, spans: Sequence[CitedSpan]) -> bool:
                for s in spans)
 
 
-def _states(match: Match) -> bool:
-    """Whether a match states the claim, by ``locate``'s test for its best match."""
-    from rag.claims import SUPPORTED_FROM
-
-    if match.conflicts:
-        return False
-    return match.match in ("exact", "normalized") or (match.score >= SUPPORTED_FROM and not match.missing)
-
-
 def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Sequence[CitedSpan], k: int,
            doc_ids: Sequence[str] | None) -> bool:
     """Whether a passage the sentence cites states it: its best match, or else one of the ``k`` best matches
     within the cited documents (an article often says a thing twice, in its lead and its body, and the
     sentence may cite the other place)."""
-    from rag.claims import locate
+    from rag.claims import locate, states
 
-    if matches and _states(matches[0]) and _inside(matches[0], spans):
+    if matches and states(matches[0]) and _inside(matches[0], spans):
         return True
     cited_docs = {s.doc_id for s in spans if s.start < s.end} & set(retriever.index.documents)
     if doc_ids is not None:
@@ -163,7 +154,7 @@ def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Se
     if not cited_docs:
         return False
     local = locate(retriever, claim, k=k, doc_ids=sorted(cited_docs))
-    return any(_inside(m, spans) and _states(m) for m in local.matches)
+    return any(_inside(m, spans) and states(m) for m in local.matches)
 
 
 def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[CitedSpan] | None = None,

@@ -69,6 +69,13 @@ __all__ = [
 ]
 
 
+def json_integer(value: Any) -> Any:
+    """Refuse what lax validation would turn into an int (true -> 1, "3" -> 3); 3.0 is still an integer."""
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a JSON integer, not a string or a boolean")
+    return value
+
+
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -80,10 +87,7 @@ class Request(BaseModel):
     @field_validator("k", "max_chars", mode="before", check_fields=False)
     @classmethod
     def _json_integer(cls, value: Any) -> Any:
-        """Refuse what lax validation would turn into an int (true -> 1, "3" -> 3); 3.0 is still an integer."""
-        if isinstance(value, bool | str):
-            raise ValueError("Input should be a JSON integer, not a string or a boolean")
-        return value
+        return json_integer(value)
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -146,9 +150,7 @@ class CitedSpan(BaseModel):
     @field_validator("n", "start", "end", mode="before")
     @classmethod
     def _json_integer(cls, value: Any) -> Any:
-        if isinstance(value, bool | str):
-            raise ValueError("Input should be a JSON integer, not a string or a boolean")
-        return value
+        return json_integer(value)
 
 
 class VerifyRequest(FilteredRequest):
