@@ -61,7 +61,9 @@ def unattested_facts(claim: str, sentence: str, sentence_tokens: frozenset[str],
 
 def swapped_roles(claim: str, sentence: str, usage: WordUsage | None = None) -> tuple[tuple[str, str], ...]:
     """Where the sentence puts another of the claim's names in a name's place (``rag.roles``)."""
-    return role_conflicts(claim, sentence, claim_names(claim, usage))
+    first = _FIRST_WORD.match(sentence)
+    named = bool(usage and first and not _OPENER.match(sentence) and usage.is_name(first.group(1)))
+    return role_conflicts(claim, sentence, claim_names(claim, usage), source_starts_with_name=named)
 
 
 def conflict_pairs(claim: str, source: str, usage: WordUsage | None = None, *, polarity: bool = True,

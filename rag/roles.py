@@ -85,9 +85,9 @@ def _name_key(word: str) -> str:
     return stem_word(word) or word.casefold()
 
 
-def _tokens(text: str, is_name: dict[str, int], capitalised_names: bool) -> list[_Token]:
+def _tokens(text: str, is_name: dict[str, int], capitalised_names: bool, first_is_name: bool = False) -> list[_Token]:
     """``text`` as tokens; a word is a name when ``is_name`` knows it, or (``capitalised_names``) when it
-    is capitalised and not the text's first word."""
+    is capitalised and not the text's first word (or is, and ``first_is_name``: "Lapin committed…")."""
     out: list[_Token] = []
     function = _function_words()
     for m in _TOKEN.finditer(text):
@@ -96,7 +96,7 @@ def _tokens(text: str, is_name: dict[str, int], capitalised_names: bool) -> list
             continue
         word = m.group("word")
         known = is_name.get(_name_key(word))
-        if known is not None or (capitalised_names and word[0].isupper() and out):
+        if known is not None or (capitalised_names and word[0].isupper() and (out or first_is_name)):
             out.append(_Token(word, m.start("word"), m.end("word"), "name", known))
         else:
             lower = word.lower()
@@ -207,6 +207,21 @@ def _participle(word: str) -> bool:
     return word.endswith(("ed", "en")) or word in _PARTICIPLES
 
 
+# past-tense forms that do not end in "-ed" (besides the participles above that are also past tenses)
+_PAST = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "began", "came", "saw", "knew", "got",
+                   "rose", "fell", "drove", "flew", "grew", "threw", "chose", "spoke", "stole", "broke", "froze",
+                   "forgot", "swore", "tore", "wore", "bore", "ate", "drew", "ran", "sang", "rang", "sank", "swam",
+                   "fought", "thought", "taught", "sought", "bought", "brought", "caught", "meant", "felt", "dealt",
+                   "slew", "overthrew", "withdrew", "undertook", "oversaw", "foresaw", "underwent", "forbade"})
+
+
+def _past(word: str) -> bool:
+    """Whether a lower-case word right after a name reads as its verb in the past ("Lapin committed", "Sorge
+    fled"), not a noun it modifies ("the Apollo mission", "ESPN Deportes broadcast", "a Jewish creed")."""
+    return word.islower() and ((len(word) > 4 and word.endswith("ed") and not word.endswith("eed"))
+                               or word in _PAST or word in _PARTICIPLES)
+
+
 def _active(key: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, tuple[str, ...]]:
     """A passive slot as the active one that holds the same role: "▢ was debriefed" is "debriefed ▢" (the
     one debriefed), "debriefed by ▢" is "▢ debriefed" (who debriefed)."""
@@ -239,8 +254,9 @@ def _slots(text: str, tokens: list[_Token], strangers: bool = False,
         if not names:
             continue
         right, left = _slot(tokens, j, 1), _slot(tokens, i - 1, -1)
-        if stranger and right is not None and right is not _BOTH_WAYS and not right[0][2]:
-            right = None  # "the G mission", "Spanish-language broadcast": a modifier, not a doer
+        if stranger and right is not None and right is not _BOTH_WAYS and not right[0][2] \
+                and not _past(tokens[right[1]].text):
+            right = None  # "the G mission", "Spanish-language broadcast": a modifier, not a doer ("Lapin committed")
         if left is _BOTH_WAYS or right is _BOTH_WAYS:
             right = None  # "Takeoka met Lyushkov daily": nor is "Lyushkov daily" a role
         elif right is not None and right[0][2][:1] == ("to",) and _after_preposition(tokens, i):
@@ -260,10 +276,13 @@ def _slots(text: str, tokens: list[_Token], strangers: bool = False,
     return found
 
 
-def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+def role_conflicts(claim: str, source: str, names: Iterable[str], *, source_starts_with_name: bool = False,
+                   ) -> tuple[tuple[str, str], ...]:
     """(claim's words, source's words) for each slot the claim gives one of its ``names`` and the source only
     other names: "executed Takeoka" against "executed Lyushkov". ``names``: the claim's names
-    (``rag.attestation.claim_names``); a name of several words is one name."""
+    (``rag.attestation.claim_names``); a name of several words is one name. ``source_starts_with_name``: the
+    source's capitalised first word is a name too ("Lapin committed suicide" against "Lyushkov committed
+    suicide"), which the caller knows from how the corpus writes it."""
     is_name: dict[str, int] = {}
     for name in names:
         for word in re.findall(r"[^\W\d_][\w-]*", re.sub(r"['’]s?$", "", name)):
@@ -295,7 +314,8 @@ def role_conflicts(claim: str, source: str, names: Iterable[str]) -> tuple[tuple
     claim_slots = _slots(claim, _tokens(claim, is_name, capitalised_names=False))
     if not claim_slots:
         return ()
-    source_slots = _slots(source, _tokens(source, is_name, capitalised_names=True), strangers=True)
+    source_slots = _slots(source, _tokens(source, is_name, capitalised_names=True,
+                                          first_is_name=source_starts_with_name), strangers=True)
     out = []
     for key, (held, words) in claim_slots.items():
         found = source_slots.get(key)

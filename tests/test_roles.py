@@ -112,6 +112,34 @@ NO_CONFLICT = [
 ]
 
 
+# another name right before a verb in the past is its doer: "Lapin committed suicide", "Sorge obtained a copy"
+STRANGER_DOERS = [
+    ("Lyushkov committed suicide while imprisoned", "Lapin committed suicide while imprisoned.", ["Lyushkov"], True,
+     ("Lyushkov committed", "Lapin committed")),
+    ("Lyushkov obtained a copy", "A Nazi officer had debriefed Lyushkov and Sorge obtained a copy.", ["Lyushkov"], False,
+     ("Lyushkov obtained", "Sorge obtained")),
+    ("Takeoka fled to Harbin", "In 1945 Yanagita fled to Harbin.", ["Takeoka", "Harbin"], False,
+     ("Takeoka fled", "Yanagita fled")),
+]
+
+
+@pytest.mark.parametrize(("claim", "source", "names", "first", "expected"), STRANGER_DOERS)
+def test_another_name_before_a_past_verb_is_its_doer(claim: str, source: str, names: list[str], first: bool,
+                                                    expected: tuple[str, str]) -> None:
+    assert expected in role_conflicts(claim, source, names, source_starts_with_name=first)
+
+
+def test_a_sources_first_word_is_a_name_only_when_the_caller_says_so() -> None:
+    """A capitalised first word may be any word ("Thereafter committed…"): only the corpus's usage, which the
+    caller has, says it is a name."""
+    claim, source = "Lyushkov committed suicide while imprisoned", "Lapin committed suicide while imprisoned."
+    assert role_conflicts(claim, source, ["Lyushkov"]) == ()
+    assert role_conflicts("Lapin committed suicide", source, ["Lapin"], source_starts_with_name=True) == ()
+    # a noun after another name is what it modifies, not a verb (nor a word in "-eed")
+    for source in ("The Apollo mission landed.", "The Soviet creed was strict.", "The NKVD speed mattered."):
+        assert role_conflicts("Lyushkov mission creed speed", source, ["Lyushkov"]) == ()
+
+
 @pytest.mark.parametrize(("claim", "source", "names", "expected"), CONFLICTS)
 def test_names_in_each_others_places_are_a_conflict(claim: str, source: str, names: list[str],
                                                     expected: tuple[str, str]) -> None:
