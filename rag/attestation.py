@@ -33,10 +33,8 @@ def claim_names(claim: str, usage: WordUsage | None = None) -> list[str]:
     if usage is None:
         return found
     first = _FIRST_WORD.match(claim)
-    if first and not _OPENER.match(claim):
-        tokens = tokenize(first.group(1))
-        if tokens and not any(t in usage.lowercase for t in tokens):
-            found.insert(0, first.group(1))
+    if first and _first_is_name(claim, usage):
+        found.insert(0, first.group(1))
     if not any(ch.isupper() for ch in claim):  # typed in lower case: its casing says nothing, the corpus's does
         found += [m.group(0) for m in LOWER_WORD.finditer(claim) if tokenize(m.group(0)) and usage.is_name(m.group(0))]
     return list(dict.fromkeys(found))
@@ -61,9 +59,19 @@ def unattested_facts(claim: str, sentence: str, sentence_tokens: frozenset[str],
 
 def swapped_roles(claim: str, sentence: str, usage: WordUsage | None = None) -> tuple[tuple[str, str], ...]:
     """Where the sentence puts another of the claim's names in a name's place (``rag.roles``)."""
-    first = _FIRST_WORD.match(sentence)
-    named = bool(usage and first and not _OPENER.match(sentence) and usage.is_name(first.group(1)))
-    return role_conflicts(claim, sentence, claim_names(claim, usage), source_starts_with_name=named)
+    return role_conflicts(claim, sentence, claim_names(claim, usage),
+                          source_starts_with_name=usage is not None and _first_is_name(sentence, usage))
+
+
+def _first_is_name(text: str, usage: WordUsage) -> bool:
+    """Whether the text's capitalised first word is a name: the corpus never writes it in lower case ("Takeoka
+    was born…"; not "The…", nor "Earthquakes…" when the corpus also says "earthquakes"), and it is no opening
+    participle or adverb ("Fearing his arrest…")."""
+    first = _FIRST_WORD.match(text)
+    if not first or _OPENER.match(text):
+        return False
+    tokens = tokenize(first.group(1))
+    return bool(tokens) and not any(t in usage.lowercase for t in tokens)
 
 
 def conflict_pairs(claim: str, source: str, usage: WordUsage | None = None, *, polarity: bool = True,
