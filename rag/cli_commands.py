@@ -187,16 +187,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
-    for st in result.statements:
+    def show(st: Any, indent: str) -> None:  # a statement or one of its parts
         mark = "supported" if st.supported else "NOT SUPPORTED"
         cited = {True: ", in a cited passage", False: ", NOT in the passages it cites", None: ""}[st.cited]
-        print(f"[{mark}{cited}] {st.claim}  (text {st.start}:{st.end})")
-        if st.matches:
+        print(f"{indent}[{mark}{cited}] {st.claim}  (text {st.start}:{st.end})")
+        if st.matches and not getattr(st, "parts", ()):
             m = st.matches[0]
             notes = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
             notes += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
-            print(f"  {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){notes}")
-            print(f"  {m.text}")
+            print(f"{indent}  {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){notes}")
+            print(f"{indent}  {m.text}")
+
+    for st in result.statements:
+        show(st, "")
+        if st.parts:
+            print(f"  checked in {len(st.parts)} parts:")
+            for part in st.parts:
+                show(part, "  ")
     if not result.statements:
         print(f"nothing to check: no sentence of {MIN_WORDS} or more words")
         return 0

@@ -8,6 +8,12 @@ of the claim), and when the caller passes the citation table that ``/v1/context`
 statement says whether a passage it cites states it (``cited``: a match inside a cited span that
 states the claim by ``locate``'s test), so a true sentence that cites the wrong passage is caught too.
 
+A sentence that joins facts the corpus states in different sentences ("born in Odessa in 1900 and
+joined the Cheka in 1920") is cut into its clauses (``rag.clauses``) unless a source sentence states it
+verbatim, and is supported when every clause is: each clause comes back in ``parts`` with its own
+offsets, lookup and matches. A paraphrase match of the whole is not enough for such a sentence, since it
+may rest on one clause and leave the other unstated.
+
 Sentences of fewer than ``MIN_WORDS`` words ("Sure!", "In short:") state nothing to look up and are
 left out; the offsets of the ones kept still point into the text as submitted.
 """
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.chunking import split_blocks, split_prose
+from rag.clauses import clauses
 from rag.errors import InvalidRequestError
 
 if TYPE_CHECKING:  # the claims machinery loads when a text is checked, not when the limits are read
@@ -31,6 +38,7 @@ MAX_VERIFY_CHARS = 20_000  # longest text one request may check
 MAX_STATEMENTS = 100  # most sentences one request may check
 MIN_WORDS = 3  # shorter sentences are not checked
 CITED_CANDIDATES = 10  # matches within the cited documents looked at for ``cited``
+PART_MATCHES = 3  # matches returned for each clause of a sentence checked by its parts (at most ``k``)
 
 # a citation marker: "[2]", "[1, 3]", "[2-4]" (at most three digits: "[1938]" is a bracketed year, not a marker)
 _NUMBERS = r"\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*"
@@ -54,15 +62,30 @@ class CitedSpan:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A clause of a sentence that no one source sentence states whole (``rag.clauses``), checked on its own."""
+
+    start: int  # offsets into the submitted text: text[start:end] == part.text
+    end: int
+    text: str
+    claim: str  # what was looked up: the clause, with the sentence's subject when it has none of its own
+    markers: tuple[int, ...]  # its own citation numbers, or else the sentence's
+    supported: bool
+    cited: bool | None
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
 class Statement:
     start: int  # offsets into the submitted text: text[start:end] == statement.text
     end: int
     text: str
     claim: str  # what was looked up: the sentence without its citation markers
     markers: tuple[int, ...]  # the citation numbers the sentence carries
-    supported: bool
-    cited: bool | None  # a passage it cites states it; None without markers or a citation table
+    supported: bool  # the corpus states it: one sentence states it whole, or every one of its parts is stated
+    cited: bool | None  # a passage it cites states it (each part, for a sentence supported by its parts)
     matches: tuple[Match, ...]
+    parts: tuple[Part, ...] = ()  # its clauses, when no one source sentence states it whole
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,17 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [*out, (start, end)]
 
 
+def _markers(span: str) -> list[int]:
+    return [n for m in _MARKER.finditer(span) for n in _numbers(m.group(1))]
+
+
+def _claim_text(span: str) -> str:
+    """What is looked up for a sentence or clause: without its markers and bullet, spaces collapsed."""
+    claim = " ".join(_EMPTY.sub(" ", _MARKER.sub(" ", span)).split())
+    claim = _BULLET.sub("", claim, count=1) if _BULLET.match(claim) else claim
+    return re.sub(r"\s+([.,;:!?])", r"\1", claim)  # "fled [1]." → "fled."
+
+
 def statements(text: str) -> list[tuple[int, int, str, tuple[int, ...]]]:
     """The sentences of ``text`` worth checking: (start, end, claim without markers, marker numbers).
 
@@ -124,10 +158,8 @@ def statements(text: str) -> list[tuple[int, int, str, tuple[int, ...]]]:
                         out[-1] = (s0, e0, claim0, tuple(dict.fromkeys(before + tuple(numbers))))
                     start = lead.end()
                 span = text[start:end]
-                markers = [n for m in _MARKER.finditer(span) for n in _numbers(m.group(1))]
-                claim = " ".join(_EMPTY.sub(" ", _MARKER.sub(" ", span)).split())
-                claim = _BULLET.sub("", claim, count=1) if _BULLET.match(claim) else claim
-                claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)  # "fled [1]." → "fled."
+                markers = _markers(span)
+                claim = _claim_text(span)
                 previous_kept = len(_WORD.findall(claim)) >= MIN_WORDS
                 if previous_kept:
                     out.append((start, end, claim, tuple(dict.fromkeys(markers))))
@@ -180,14 +212,32 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
         table.setdefault(c.n, []).append(c)
     t0 = time.perf_counter()
     retriever.index.check_doc_ids(doc_ids)
-    out = []
-    for start, end, claim, markers in found:
+    def check(claim: str, markers: tuple[int, ...], k: int = k) -> tuple[bool, bool | None, tuple[Match, ...]]:
         result = locate(retriever, claim, k=k, doc_ids=doc_ids)
         cited: bool | None = None
         if markers and citations is not None:
             spans = [s for n in markers for s in table.get(n, ())]
             cited = _cited(retriever, claim, result.matches, spans, max(k, CITED_CANDIDATES), doc_ids)
-        out.append(Statement(start, end, text[start:end], claim, markers, result.supported, cited, result.matches))
-    supported = sum(s.supported for s in out)
-    return VerifyResult(tuple(out), supported, len(out) - supported, retriever.index.version,
+        return result.supported, cited, result.matches
+
+    out = []
+    for start, end, claim, markers in found:
+        supported, cited, matches = check(claim, markers)
+        parts: list[Part] = []
+        if not (supported and matches[0].match != "paraphrase"):  # the source's own words need no cutting
+            # "born in Odessa in 1900 and joined the Cheka in 1920": each clause is checked on its own, and
+            # a sentence that can be cut is supported when every clause is (a paraphrase match of the whole
+            # may rest on one clause and leave the other unstated)
+            for clause in clauses(text[start:end]):
+                a, b = start + clause.start, start + clause.end
+                own = tuple(dict.fromkeys(_markers(text[a:b])))
+                part_markers = own or markers
+                part = check(_claim_text(clause.lookup), part_markers, min(k, PART_MATCHES))
+                parts.append(Part(a, b, text[a:b], _claim_text(clause.lookup), part_markers, *part))
+            if parts:
+                supported = all(p.supported for p in parts)
+                cited = None if any(p.cited is None for p in parts) else all(p.cited for p in parts)
+        out.append(Statement(start, end, text[start:end], claim, markers, supported, cited, matches, tuple(parts)))
+    stated = sum(s.supported for s in out)
+    return VerifyResult(tuple(out), stated, len(out) - stated, retriever.index.version,
                         (time.perf_counter() - t0) * 1000)

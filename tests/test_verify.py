@@ -134,3 +134,56 @@ def test_a_sentence_citing_the_other_place_a_fact_is_stated_is_cited(tmp_path) -
     assert first.matches[0].start == doc.index(fact) != second  # the best match is the first place...
     assert first.supported and first.cited is True  # ...and the cited second place states it too
     assert elsewhere.supported and elsewhere.cited is False
+
+
+def test_a_sentence_joining_two_stated_facts_is_checked_clause_by_clause(retriever: Retriever) -> None:
+    """No one source sentence states "born … ; died …", but each clause is stated: supported by its parts,
+    each with its own offsets into the text, lookup and matches, as locate gives them."""
+    text = "In short: Ada was born in London on 10 December 1815; she died of uterine cancer on 27 November 1852 [1]."
+    st = verify(retriever, text).statements[0]
+    assert [(p.text, p.claim, p.markers) for p in st.parts] == [
+        ("In short: Ada was born in London on 10 December 1815", "In short: Ada was born in London on 10 December 1815",
+         (1,)),
+        ("she died of uterine cancer on 27 November 1852 [1].", "she died of uterine cancer on 27 November 1852.", (1,))]
+    for p in st.parts:
+        assert text[p.start:p.end] == p.text
+        alone = locate(retriever, p.claim, k=1)
+        assert p.supported == alone.supported
+        assert [(m.doc_id, m.start, m.end) for m in p.matches] == [(m.doc_id, m.start, m.end) for m in alone.matches]
+    assert all(p.supported for p in st.parts) and st.supported
+    wrong = verify(retriever, text.replace("1852", "1853")).statements[0]
+    assert [p.supported for p in wrong.parts] == [True, False] and not wrong.supported
+    assert ("1853", "1852") in [(c.claim, c.source) for c in wrong.parts[1].matches[0].conflicts]
+
+
+def test_clauses_take_the_subject_and_their_own_markers(tmp_path) -> None:  # noqa: ANN001
+    """A clause without a subject is looked up with the sentence's, so it cannot be backed by a sentence about
+    someone else; each clause is checked against the passages its own markers cite; a sentence the corpus
+    states verbatim is not cut."""
+    from rag.config import Settings
+    from rag.service import Engine, build
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ivanov.md").write_text(
+        "# Ivanov\n\nIvanov was born in Kiev and moved to Odessa in 1905. He was later arrested in Moscow.\n\n"
+        "## Others\n\nPetrov committed suicide while imprisoned.\n", encoding="utf-8")
+    settings = Settings(embedder="fake", corpus_dir=corpus, index_dir=tmp_path / "index", chunk_chars=300)
+    build(settings)
+    retriever = Engine(settings).retriever
+    doc = retriever.index.documents["ivanov"].text
+    stated = "Ivanov was born in Kiev and moved to Odessa in 1905."
+    assert verify(retriever, stated).statements[0].parts == ()  # verbatim: the source's own words
+    st = verify(retriever, "Ivanov was arrested in Moscow and committed suicide while imprisoned.").statements[0]
+    assert [p.claim for p in st.parts] == ["Ivanov was arrested in Moscow",
+                                           "Ivanov committed suicide while imprisoned."]
+    assert not st.parts[1].supported and not st.supported  # Petrov did, and the sentence says so
+    at = {s: doc.index(s) for s in ("Ivanov was born in Kiev", "He was later arrested")}
+    table = [CitedSpan(1, "ivanov", at["Ivanov was born in Kiev"], at["Ivanov was born in Kiev"] + 52),
+             CitedSpan(2, "ivanov", at["He was later arrested"], at["He was later arrested"] + 36)]
+    text = "Ivanov was born in Kiev [1] and was later arrested in Moscow [2]."
+    st = verify(retriever, text, citations=table).statements[0]
+    assert st.markers == (1, 2) and [p.markers for p in st.parts] == [(1,), (2,)]
+    assert [p.cited for p in st.parts] == [True, True] and st.cited is True and st.supported
+    swapped = verify(retriever, text.replace("[1]", "[9]").replace("[2]", "[1]"), citations=table).statements[0]
+    assert swapped.supported and [p.cited for p in swapped.parts] == [False, False] and swapped.cited is False

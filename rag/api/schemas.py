@@ -49,6 +49,7 @@ from rag.api.schemas_responses import (
     ShortAnswer,
     Span,
     Statement,
+    StatementPart,
     VerifyResponse,
 )
 from rag.verify import MAX_VERIFY_CHARS
@@ -65,7 +66,8 @@ __all__ = [
     # responses (rag.api.schemas_responses)
     "Answer", "AskResponse", "Citation", "Conflict", "ContextCitation", "ContextResponse", "DocumentDetail",
     "DocumentList", "DocumentSummary", "ErrorBody", "ErrorInfo", "Health", "Highlight", "LocateResponse", "Match",
-    "Passage", "Ready", "SearchResponse", "SectionInfo", "ShortAnswer", "Span", "Statement", "VerifyResponse",
+    "Passage", "Ready", "SearchResponse", "SectionInfo", "ShortAnswer", "Span", "Statement", "StatementPart",
+    "VerifyResponse",
 ]
 
 

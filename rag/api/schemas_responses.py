@@ -150,18 +150,38 @@ class LocateResponse(BaseModel):
     took_ms: float
 
 
+class StatementPart(BaseModel):
+    start: int = Field(description="offsets into the submitted text: text[start:end] is this clause as written")
+    end: int
+    text: str
+    claim: str = Field(description="what was looked up: the clause without its markers, with the sentence's "
+                                   "subject when it has none of its own ('joined the Cheka' → 'Lyushkov joined "
+                                   "the Cheka')")
+    markers: list[int] = Field(description="the clause's own [n] citation numbers, or else the sentence's")
+    supported: bool = Field(description="the corpus states this clause, by /v1/locate's test")
+    cited: bool | None = Field(description="with a citation table: whether a passage the clause cites states it")
+    matches: list[Match] = Field(description="as /v1/locate returns them for the clause, best first (at most 3, "
+                                                "and at most the request's k)")
+
+
 class Statement(BaseModel):
     start: int = Field(description="offsets into the submitted text: text[start:end] is this sentence as written")
     end: int
     text: str
     claim: str = Field(description="what was looked up: the sentence without its citation markers")
     markers: list[int] = Field(description="the [n] citation numbers the sentence carries")
-    supported: bool = Field(description="the corpus states it: the best match is exact, normalized, or a paraphrase "
-                                        "with nothing contradicted or left unstated")
+    supported: bool = Field(description="the corpus states it: the best match is exact or normalized; or, for a "
+                                        "sentence that joins clauses ('born in Odessa and joined the Cheka'), "
+                                        "every one of its `parts` is stated; or else the best match is a "
+                                        "paraphrase with nothing contradicted or left unstated")
     cited: bool | None = Field(description="with a citation table: whether a passage the sentence cites states it "
-                                           "(a match inside a cited span that passes locate's test); null without "
-                                           "markers or a table")
-    matches: list[Match] = Field(description="as /v1/locate returns them, best first")
+                                           "(a match inside a cited span that passes locate's test; for a sentence "
+                                           "checked by its parts, every part's); null without markers or a table")
+    matches: list[Match] = Field(description="as /v1/locate returns them for the whole sentence, best first")
+    parts: list[StatementPart] = Field(default=[], description="the sentence's clauses, each checked on its own, "
+                                                               "when no source sentence states it verbatim and it "
+                                                               "can be cut at 'and', ';', ', but' or 'who'; "
+                                                               "empty otherwise")
 
 
 class VerifyResponse(BaseModel):

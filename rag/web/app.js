@@ -242,10 +242,17 @@ function renderVerify(data) {
     "aria-labelledby": "answer-title" },
   el("h2", { id: "answer-title" }, `${data.supported} of ${n} sentence${n === 1 ? "" : "s"} stated in the corpus`),
   el("p", {}, "Each sentence was looked up on its own; under it, the closest statement in the corpus."));
+  const verdict = (x) => el("span", { class: "verdict-word" }, x.supported ? "Stated" : "Not found as stated");
+  // a sentence that joins facts is checked clause by clause: each clause with its closest statement
+  const parts = (st) => el("ol", { class: "parts" }, ...st.parts.map((p) => el("li",
+    { class: `statement ${p.supported ? "supported" : "unsupported"}` },
+    el("p", { class: "said" }, verdict(p), " ", p.text),
+    p.matches.length ? el("ol", { class: "passages" }, matchCard(p.matches[0])) : null)));
   const items = data.statements.map((st) => el("li", { class: `statement ${st.supported ? "supported" : "unsupported"}` },
-    el("p", { class: "said" }, el("span", { class: "verdict-word" }, st.supported ? "Stated" : "Not found as stated"),
-      " ", st.text),
-    st.matches.length ? el("ol", { class: "passages" }, matchCard(st.matches[0])) : null));
+    el("p", { class: "said" }, verdict(st), " ", st.text),
+    st.parts.length ? el("p", { class: "muted" }, `Checked in ${st.parts.length} parts:`) : null,
+    st.parts.length ? parts(st)
+      : st.matches.length ? el("ol", { class: "passages" }, matchCard(st.matches[0])) : null));
   return [summary, el("h2", { class: "list-title" }, "Sentences"), el("ol", { class: "statements" }, items)];
 }
 
@@ -280,9 +287,17 @@ async function runQuery(mode, q) {
   results.setAttribute("aria-busy", "true");
   say(mode === "claim" ? "Checking the claim…" : "Searching the corpus…");
   try {
-    const several = mode === "claim" && severalSentences(q);
-    const data = several ? await api("/v1/verify", { text: q })
+    let several = mode === "claim" && severalSentences(q);
+    let data = several ? await api("/v1/verify", { text: q })
       : mode === "claim" ? await api("/v1/locate", { claim: q }) : await api("/v1/ask", { question: q });
+    if (mode === "claim" && !several && !data.supported) {
+      // one sentence that no source sentence states whole may join facts stated apart: check its clauses
+      const checked = await api("/v1/verify", { text: q });
+      if (checked.statements.length === 1 && checked.statements[0].parts.length) {
+        several = true;
+        data = checked;
+      }
+    }
     if (seq !== requestSeq) return;
     results.replaceChildren(...(several ? renderVerify(data) : mode === "claim" ? renderClaim(data) : renderAsk(data)));
     say("");

@@ -1,0 +1,195 @@
+"""Clauses: the facts one sentence joins, each to be checked on its own.
+
+A language model writes "Lyushkov was born in Odessa in 1900 and joined the Cheka in 1920", where an
+article states the birth in one sentence and the Cheka in another: no one source sentence states the
+whole, yet each part is stated. ``clauses`` cuts such a sentence where a new clause starts, without a
+parser, only where the cut is plain:
+
+* at ";";
+* at ", and", ", but", ", while", ", whereas" (a comma before the conjunction);
+* at "and" (no comma) when a pronoun, an auxiliary or a verb in the past follows ("… in 1900 and joined
+  the Cheka", "… and was arrested", "… and he fled"), never between two names ("Lyushkov and Sorge");
+* at "who" after "<subject> was a(n)/the … <common noun>" ("Lyushkov was a Soviet officer who defected in
+  1938"), where "who" can only be the subject (not after a comma or a name: "the deputy of Deribas, who
+  was executed" is about Deribas).
+
+A part that starts with its verb ("joined the Cheka in 1920") takes the first part's subject, the words
+before its first verb after its last comma ("Fearing arrest, Lyushkov fled …" gives "Lyushkov"), and
+after "was <participle>" also the auxiliary ("Deribas was arrested and executed in 1938": "Deribas was
+executed in 1938"), so it is looked up as a sentence about the same subject and cannot be backed by a
+sentence about someone else. When that subject cannot be read, the sentence is not cut. Parts of fewer
+than two words of their own are not cut off, and a sentence is cut only when every part has a verb (an
+auxiliary or a verb in the past): ", and" also ends lists ("Odessa, Kiev, and Moscow"). A sentence of
+more than ``MAX_CLAUSES`` parts is not cut.
+
+Cuts that need a parser are not made: "which" and "who" elsewhere (the antecedent may be any noun
+before them), "because", "after", participle phrases, and what the parts assert about each other ("He
+defected *because* he feared arrest" states a reason no part states). A sentence of such a kind stays
+one claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"\S+")
+_AUXILIARIES = frozenset({"was", "were", "is", "are", "had", "has", "have", "did", "does", "do", "would", "could",
+                          "will", "can", "may", "might", "should", "must", "became", "becomes", "become", "been"})
+_BE = frozenset({"was", "were", "is", "are"})
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+# a part that opens with one of these (or a capitalised word or a number) has a subject of its own
+_OWN_SUBJECT = _PRONOUNS | frozenset({"the", "a", "an", "this", "that", "these", "those", "his", "her", "its",
+                                      "their", "many", "most", "some", "several", "all", "both", "each", "no",
+                                      "none", "one", "two", "three", "there", "other", "others"})
+_ADVERBS = frozenset({"then", "later", "also", "subsequently", "eventually", "soon", "afterwards", "thereafter",
+                      "still", "finally", "ultimately", "again", "briefly", "once"})
+_CONJUNCTIONS = frozenset({"and", "but", "while", "whereas"})
+# past tenses and participles that do not end in "-ed"
+_IRREGULAR = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "began", "came", "saw", "knew",
+                        "got", "rose", "fell", "drove", "flew", "grew", "threw", "chose", "spoke", "stole", "broke",
+                        "froze", "swore", "tore", "wore", "bore", "ate", "drew", "ran", "sang", "sank", "swam",
+                        "fought", "thought", "taught", "sought", "bought", "brought", "caught", "meant", "felt",
+                        "dealt", "slew", "withdrew", "undertook", "oversaw", "underwent", "shot", "sent", "held",
+                        "hit", "made", "found", "told", "sold", "built", "kept", "left", "lost", "paid", "put",
+                        "set", "struck", "led", "spent", "won", "beat", "fed", "read", "shut", "taken", "given",
+                        "written", "known", "seen", "born", "killed", "done", "gone", "begun", "chosen", "driven",
+                        "spoken", "stolen", "broken", "frozen", "sworn", "torn", "worn", "borne", "drawn", "slain",
+                        "thrown", "grown", "flown", "forgotten", "hidden", "ridden", "risen", "shown", "sung"})
+_MAX_SUBJECT_WORDS = 5
+MAX_CLAUSES = 4  # a sentence of more parts is checked whole (each part costs a lookup)
+# after a participle, what leaves it passive: "(was) executed in 1938", "(was) sent to the Gulag"; an object
+# makes it active ("joined the Party", "studied law") even after "was born …"
+_PASSIVE_NEXT = frozenset({"", "by", "in", "on", "at", "to", "from", "for", "with", "as", "during", "after", "before",
+                           "under", "into", "until", "near", "without", "within", "shortly", "soon", "later"})
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int  # offsets into the text given to ``clauses``
+    end: int
+    lookup: str  # the clause as it is looked up: with the first clause's subject when it has none of its own
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,;:!?\"'“”‘’()[]").lower()
+
+
+def _verb(word: str) -> bool:
+    """A word that reads as an auxiliary or a verb in the past: "was", "joined", "fled" (not "seed")."""
+    bare = _bare(word)
+    if not bare.isalpha() or not word[:1].islower():
+        return False
+    return bare in _AUXILIARIES or bare in _IRREGULAR or (len(bare) > 4 and bare.endswith("ed")
+                                                          and not bare.endswith("eed"))
+
+
+def _participle(word: str) -> bool:
+    bare = _bare(word)
+    return word[:1].islower() and bare.isalpha() and (bare.endswith(("ed", "en")) or bare in _IRREGULAR)
+
+
+def _significant(words: list[re.Match[str]], i: int, j: int) -> int:
+    """The first word of ``words[i:j]`` that is not an opening adverb ("later", "also", "eventually")."""
+    while i < j and (_bare(words[i].group()) in _ADVERBS or _bare(words[i].group()).endswith("ly")):
+        i += 1
+    return i
+
+
+def _subject(words: list[re.Match[str]], i: int, j: int) -> tuple[int, int, bool] | None:
+    """The subject of the clause ``words[i:j]``: (first word, end, whether a form of "be" follows it), its
+    words before its first verb, after the last comma before it; None when it cannot be read."""
+    k = i
+    while k < j and not _verb(words[k].group()):
+        k += 1
+    if k == i or k >= j:
+        return None
+    first = i
+    for n in range(i, k):
+        if words[n].group().endswith(","):
+            first = n + 1
+    if first == k or k - first > _MAX_SUBJECT_WORDS:
+        return None
+    if any(_bare(w.group()) in _CONJUNCTIONS | {"who", "which", "that"} for w in words[first:k]):
+        return None
+    return first, k, _bare(words[k].group()) in _BE and k + 1 < j and _participle(words[k + 1].group())
+
+
+def _clause_starts_after(words: list[re.Match[str]], i: int, copula: bool) -> bool:
+    """Whether word ``i`` ("and", "but", "while", "whereas", "who") starts a new clause with the word after it."""
+    bare = _bare(words[i].group())
+    if bare in _CONJUNCTIONS and words[i - 1].group().endswith(","):
+        return True
+    if bare == "and":
+        nxt = _significant(words, i + 1, len(words))
+        return nxt < len(words) and (_bare(words[nxt].group()) in _PRONOUNS or _verb(words[nxt].group()))
+    # "an officer who defected": only a common noun right before "who", no comma (", who" may follow any name)
+    previous = words[i - 1].group()
+    return bare == "who" and copula and previous.isalpha() and previous.islower()
+
+
+def _cuts(words: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """Where new clauses start: (index of the cut's first word, index of the clause's first word)."""
+    cuts: list[tuple[int, int]] = []
+    depth = 0  # inside brackets nothing is cut
+    copula = False  # the clause so far is "<subject> was a/an/the …"
+    clause_start = 0
+    for i, m in enumerate(words):
+        word = m.group()
+        if i > clause_start and depth == 0:
+            cut = (i, i) if words[i - 1].group().endswith(";") else \
+                (i, i + 1) if _clause_starts_after(words, i, copula) else None
+            if cut is not None:
+                cuts.append(cut)
+                clause_start, copula = cut[1], False
+        bare = _bare(word)
+        if not copula and bare in _BE and i + 1 < len(words) and _bare(words[i + 1].group()) in ("a", "an", "the"):
+            subject = _subject(words, clause_start, i + 1)
+            copula = subject is not None and subject[1] == i
+        depth = max(0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]"))
+    return cuts
+
+
+def clauses(text: str) -> list[Clause]:
+    """The clauses of one sentence ``text`` that can be checked on their own, or [] when it is not cut
+    (one clause, or a subject that cannot be read)."""
+    words = list(_WORD.finditer(text))
+    cuts = _cuts(words)
+    if not cuts:
+        return []
+    bounds = [(0, cuts[0][0])] + [(cuts[n][1], cuts[n + 1][0]) for n in range(len(cuts) - 1)] \
+        + [(cuts[-1][1], len(words))]
+    # a part with fewer than two words of its own is no clause: it goes back to the one before it
+    merged: list[tuple[int, int]] = []
+    for i, j in bounds:
+        if merged and j - i < 2:
+            merged[-1] = (merged[-1][0], j)
+        elif not merged and j - i < 2:
+            return []
+        else:
+            merged.append((i, j))
+    # each part must be a clause, with a verb of its own: ", and" also ends lists ("Odessa, Kiev, and Moscow",
+    # "his memorial, but his burial site")
+    if not 2 <= len(merged) <= MAX_CLAUSES or not all(any(_verb(w.group()) for w in words[i:j]) for i, j in merged):
+        return []
+    subject = _subject(words, *merged[0])
+    out = []
+    for n, (i, j) in enumerate(merged):
+        start, end = words[i].start(), words[j - 1].end()
+        part = text[start:end].rstrip(",;: ")
+        end = start + len(part)
+        head = _significant(words, i, j)
+        first = words[head].group() if head < j else ""
+        own = n == 0 or not first[:1].islower() or _bare(first) in _OWN_SUBJECT or not first[:1].isalpha()
+        if own:
+            out.append(Clause(start, end, part))
+            continue
+        if subject is None or not _verb(first):
+            return []
+        s, k, be = subject
+        who = " ".join(w.group() for w in words[s:k]).rstrip(",")
+        following = _bare(words[head + 1].group()) if head + 1 < j else ""
+        if be and _participle(first) and _bare(first) not in _AUXILIARIES and following in _PASSIVE_NEXT:
+            who += " " + _bare(words[k].group())  # "was arrested and executed in 1938", not "… and joined the Party"
+        out.append(Clause(start, end, f"{who} {part}"))
+    return out

@@ -1,0 +1,89 @@
+"""Clauses: a sentence that joins facts, cut where a new clause plainly starts (rag/clauses.py)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.clauses import MAX_CLAUSES, clauses
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # "and" before a verb in the past: the second clause takes the first one's subject
+    ("Lyushkov was born in Odessa in 1900 and joined the Cheka in 1920.",
+     [("Lyushkov was born in Odessa in 1900", "Lyushkov was born in Odessa in 1900"),
+      ("joined the Cheka in 1920.", "Lyushkov joined the Cheka in 1920.")]),
+    # after "was <participle>", a participle with no object is passive too; with an object it is active
+    ("Deribas was arrested and executed in 1938.",
+     [("Deribas was arrested", "Deribas was arrested"), ("executed in 1938.", "Deribas was executed in 1938.")]),
+    ("Lyushkov was born in Odessa and studied law at Odessa University.",
+     [("Lyushkov was born in Odessa", "Lyushkov was born in Odessa"),
+      ("studied law at Odessa University.", "Lyushkov studied law at Odessa University.")]),
+    # an opening adverb is skipped when looking for the verb, kept in the clause
+    ("Inna was held at the Lubyanka and later sent to the Gulag.",
+     [("Inna was held at the Lubyanka", "Inna was held at the Lubyanka"),
+      ("later sent to the Gulag.", "Inna was later sent to the Gulag.")]),
+    # the subject is what follows the last comma before the verb, not an opening phrase
+    ("Fearing arrest, Lyushkov fled to Manchukuo and handed over secret documents.",
+     [("Fearing arrest, Lyushkov fled to Manchukuo", "Fearing arrest, Lyushkov fled to Manchukuo"),
+      ("handed over secret documents.", "Lyushkov handed over secret documents.")]),
+    # a clause with a subject of its own keeps it: ";", ", and", ", but", "and he"
+    ("He defected in 1938; he was killed in 1945.",
+     [("He defected in 1938", "He defected in 1938"), ("he was killed in 1945.", "he was killed in 1945.")]),
+    ("In 1938 Lyushkov defected, and the Japanese debriefed him.",
+     [("In 1938 Lyushkov defected", "In 1938 Lyushkov defected"),
+      ("the Japanese debriefed him.", "the Japanese debriefed him.")]),
+    ("Lyushkov was anti-Stalinist, but he was resistant to a new regime.",
+     [("Lyushkov was anti-Stalinist", "Lyushkov was anti-Stalinist"),
+      ("he was resistant to a new regime.", "he was resistant to a new regime.")]),
+    # a part that opens with a determiner has a subject of its own
+    ("Lyushkov was purged in 1938; others fled abroad.",
+     [("Lyushkov was purged in 1938", "Lyushkov was purged in 1938"), ("others fled abroad.", "others fled abroad.")]),
+    # "who" after "<subject> was a … <noun>": the subject
+    ("Lyushkov was a Soviet secret police officer who was born in Odessa.",
+     [("Lyushkov was a Soviet secret police officer", "Lyushkov was a Soviet secret police officer"),
+      ("was born in Odessa.", "Lyushkov was born in Odessa.")]),
+])
+def test_a_sentence_is_cut_into_its_clauses(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(text[c.start:c.end], c.lookup) for c in clauses(text)] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Lyushkov and Sorge met in Tokyo.",  # "and" between names
+    "He served in Odessa, Kiev, and Moscow.",  # a list: its last item has no verb
+    "He was praised for his memorial, but his burial site.",  # ", but" before a phrase with no verb
+    "Her father was the poet Lord Byron, who left England when she was an infant.",  # ", who" after a name
+    "Lyushkov was the deputy of Deribas who was executed.",  # "who" after a name may be about the name
+    "The plot (which failed and was foiled) was serious.",  # inside brackets
+    "Lyushkov defected because he feared arrest.",  # no cut at "because"
+    "Lyushkov and his wife fled.",
+    "Deribas was arrested and shot.",  # a part of fewer than two words stays with the one before
+    "",
+    "and",
+])
+def test_sentences_that_are_not_plainly_two_clauses_are_not_cut(text: str) -> None:
+    assert clauses(text) == []
+
+
+def test_a_sentence_of_too_many_clauses_is_checked_whole() -> None:
+    parts = "; ".join(f"he was posted to city {n}" for n in range(MAX_CLAUSES + 1))
+    assert clauses(parts + ".") == []
+    assert len(clauses("; ".join(f"he was posted to city {n}" for n in range(MAX_CLAUSES)) + ".")) == MAX_CLAUSES
+
+
+def test_a_part_without_a_subject_is_not_cut_off_when_the_first_has_none() -> None:
+    # "joined the Cheka" needs a subject, and "In 1920, joined" has none to give
+    assert clauses("Born in 1900, and joined the Cheka in 1920.") == []
+
+
+@given(st.lists(st.sampled_from(list("ab ,;.()[]") + ["and ", "was ", "joined ", "He ", "who ", "the "]),
+                max_size=40).map("".join))
+def test_clauses_are_spans_of_the_text_in_order(text: str) -> None:
+    found = clauses(text)
+    assert len(found) != 1
+    end = 0
+    for c in found:
+        assert end <= c.start < c.end <= len(text)
+        assert text[c.start:c.end].strip() == text[c.start:c.end] and text[c.start:c.end] in c.lookup
+        end = c.end
