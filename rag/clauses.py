@@ -57,11 +57,19 @@ _IRREGULAR = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died
                         "spoken", "stolen", "broken", "frozen", "sworn", "torn", "worn", "borne", "drawn", "slain",
                         "thrown", "grown", "flown", "forgotten", "hidden", "ridden", "risen", "shown", "sung"})
 _MAX_SUBJECT_WORDS = 5
+# past tenses that are no participles: "was arrested and fled" is not "was fled"
+_PAST_ONLY = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "began", "came", "saw", "knew",
+                        "rose", "fell", "drove", "flew", "grew", "threw", "chose", "spoke", "stole", "broke", "froze",
+                        "swore", "tore", "wore", "ate", "drew", "ran", "sang", "sank", "swam", "slew", "withdrew",
+                        "undertook", "oversaw", "underwent", "defected", "arrived", "returned", "emigrated",
+                        "travelled", "traveled", "worked", "served", "lived", "remained", "disappeared", "escaped",
+                        "participated", "succeeded", "belonged", "existed", "happened", "occurred", "resigned",
+                        "retired", "collapsed", "survived", "failed"})
 MAX_CLAUSES = 4  # a sentence of more parts is checked whole (each part costs a lookup)
 # after a participle, what leaves it passive: "(was) executed in 1938", "(was) sent to the Gulag"; an object
 # makes it active ("joined the Party", "studied law") even after "was born …"
-_PASSIVE_NEXT = frozenset({"", "by", "in", "on", "at", "to", "from", "for", "with", "as", "during", "after", "before",
-                           "under", "into", "until", "near", "without", "within", "shortly", "soon", "later"})
+_PASSIVE_NEXT = frozenset({"", "and", "by", "in", "on", "at", "to", "from", "for", "with", "as", "during", "after",
+                           "before", "under", "into", "until", "near", "without", "within", "shortly", "soon", "later"})
 
 
 @dataclass(frozen=True)
@@ -89,64 +97,157 @@ def _participle(word: str) -> bool:
     return word[:1].islower() and bare.isalpha() and (bare.endswith(("ed", "en")) or bare in _IRREGULAR)
 
 
+_MARKER = re.compile(r"^\[[\d,;\s–-]*\][.,;:]?$")
+_NEGATORS = frozenset({"not", "never", "no", "always", "often", "already", "just", "only"})
+# words that open a subordinate clause: a verb after them is not the sentence's ("Deribas, whom Lyushkov
+# replaced, was…", "When Deribas arrived…, Lyushkov…")
+_SUBORDINATORS = _CONJUNCTIONS | frozenset({"who", "whom", "whose", "which", "that", "when", "where", "if", "after",
+                                            "before", "because", "although", "though", "since", "as", "until",
+                                            "unless", "whether", "once", "or", "nor"})
+_EXPLETIVES = frozenset({"it", "there", "this", "that"})  # "It is a myth that …": no one to give a clause
+_PREPOSITIONS = frozenset({"of", "in", "at", "on", "from", "for", "with", "by", "to", "under", "over", "about",
+                           "among", "between", "against"})
+_QUOTES = frozenset('"“”')
+_OPENERS = frozenset({"during", "after", "before", "around", "since", "until", "following", "later", "then", "upon"})
+
+
+def _skippable(word: str) -> bool:
+    """An opening adverb ("later", "also", "eventually") or a citation marker ("[1]")."""
+    bare = _bare(word)
+    return bare in _ADVERBS or bare.endswith("ly") or bool(_MARKER.match(word))
+
+
 def _significant(words: list[re.Match[str]], i: int, j: int) -> int:
-    """The first word of ``words[i:j]`` that is not an opening adverb ("later", "also", "eventually")."""
-    while i < j and (_bare(words[i].group()) in _ADVERBS or _bare(words[i].group()).endswith("ly")):
+    """The first word of ``words[i:j]`` that is not an opening adverb or a marker."""
+    while i < j and _skippable(words[i].group()):
         i += 1
     return i
 
 
-def _subject(words: list[re.Match[str]], i: int, j: int) -> tuple[int, int, bool] | None:
-    """The subject of the clause ``words[i:j]``: (first word, end, whether a form of "be" follows it), its
-    words before its first verb, after the last comma before it; None when it cannot be read."""
+def _group_starts(words: list[re.Match[str]], i: int, j: int) -> list[int]:
+    """Where the runs of verbs in ``words[i:j]`` start ("was reportedly captured" is one run; "claimed he was
+    born" two)."""
+    starts, inside = [], False
+    for n in range(i, j):
+        w = words[n].group()
+        if _verb(w):
+            if not inside:
+                starts.append(n)
+            inside = True
+        elif not (inside and _skippable(w)):
+            inside = False
+    return starts
+
+
+def _embedded(words: list[re.Match[str]], i: int, j: int) -> bool:
+    """Whether a later run of verbs in ``words[i:j]`` has a subject of its own (a pronoun, a name, or "that",
+    "where"… before it: "Lyushkov claimed he was born …", "The feared officer Lyushkov was born …"), so that
+    a clause after "and" may belong to it rather than to the first."""
+    for n in _group_starts(words, i, j)[1:]:
+        k = n - 1
+        while k > i and _skippable(words[k].group()):
+            k -= 1
+        before = words[k].group()
+        if _bare(before) in _PRONOUNS | _SUBORDINATORS or (before[:1].isupper() and before.isalpha()):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Subject:
+    start: int  # word range of the subject
+    end: int
+    verb: int  # its verb's word index
+    passive: bool  # "was" and a participle: "Deribas was arrested"
+
+
+def _subject(words: list[re.Match[str]], i: int, j: int) -> _Subject | None:
+    """The subject of the main clause ``words[i:j]``: its words before its first verb, after the last comma
+    before it, without trailing adverbs ("Lyushkov never returned" gives "Lyushkov"). None when it cannot be
+    read plainly: no verb; a subordinate clause first ("When Deribas arrived, …", "Deribas, whom Lyushkov
+    replaced, …"); an expletive ("It is a myth that …"); or a later verb with a subject of its own, so that a
+    clause after "and" may belong to it ("Lyushkov claimed he was born in Odessa and joined …")."""
     k = i
     while k < j and not _verb(words[k].group()):
         k += 1
-    if k == i or k >= j:
+    if k == i or k >= j or _embedded(words, i, j):
+        return None
+    if any(_bare(w.group()) in _SUBORDINATORS for w in words[i:k]):
         return None
     first = i
     for n in range(i, k):
-        if words[n].group().endswith(","):
+        if words[n].group().endswith((",", ":")):
             first = n + 1
-    if first == k or k - first > _MAX_SUBJECT_WORDS:
+    end = k
+    while end > first and (_skippable(words[end - 1].group()) or _bare(words[end - 1].group()) in _NEGATORS):
+        end -= 1
+    if end > first and _bare(words[first].group()) in _PREPOSITIONS | _OPENERS:
+        # "In November 1920 he joined …", "In 1938 Lyushkov fled …": the subject is what ends the run, a
+        # pronoun or a capitalised name, not the opening phrase
+        n = end
+        while n > first and words[n - 1].group()[:1].isupper() and words[n - 1].group().isalpha():
+            n -= 1
+        if n == end and _bare(words[end - 1].group()) in _PRONOUNS:
+            n = end - 1
+        if n in (end, first):
+            return None
+        first = n
+    if end == first or end - first > _MAX_SUBJECT_WORDS:
         return None
-    if any(_bare(w.group()) in _CONJUNCTIONS | {"who", "which", "that"} for w in words[first:k]):
+    if end - first == 1 and _bare(words[first].group()) in _EXPLETIVES:
         return None
-    return first, k, _bare(words[k].group()) in _BE and k + 1 < j and _participle(words[k + 1].group())
+    nxt = _significant(words, k + 1, j)
+    return _Subject(first, end, k, _bare(words[k].group()) in _BE and nxt < j and _participle(words[nxt].group()))
 
 
-def _clause_starts_after(words: list[re.Match[str]], i: int, copula: bool) -> bool:
-    """Whether word ``i`` ("and", "but", "while", "whereas", "who") starts a new clause with the word after it."""
+def _clause_starts_after(words: list[re.Match[str]], i: int, copula: int | None) -> bool:
+    """Whether word ``i`` ("and", "but", "while", "whereas", "who") starts a new clause with the word after it;
+    ``copula``: the index of the clause's "was" in "<subject> was a/an/the …", if it has one."""
     bare = _bare(words[i].group())
+    nxt = _significant(words, i + 1, len(words))
+    after = words[nxt].group() if nxt < len(words) else ""
     if bare in _CONJUNCTIONS and words[i - 1].group().endswith(","):
         return True
     if bare == "and":
-        nxt = _significant(words, i + 1, len(words))
-        return nxt < len(words) and (_bare(words[nxt].group()) in _PRONOUNS or _verb(words[nxt].group()))
-    # "an officer who defected": only a common noun right before "who", no comma (", who" may follow any name)
+        return _bare(after) in _PRONOUNS or _verb(after)
+    # "an officer who defected": "who" right after the copula's common noun (no comma: ", who" may follow any
+    # name; no preposition: "the replacement of the former chief who fled" is about the chief), then a verb
+    # ("the officer who Lyushkov shot" is about whom Lyushkov shot)
     previous = words[i - 1].group()
-    return bare == "who" and copula and previous.isalpha() and previous.islower()
+    return bare == "who" and copula is not None and previous.isalpha() and previous.islower() and _verb(after) \
+        and not any(_bare(w.group()) in _PREPOSITIONS for w in words[copula + 1:i])
 
 
 def _cuts(words: list[re.Match[str]]) -> list[tuple[int, int]]:
     """Where new clauses start: (index of the cut's first word, index of the clause's first word)."""
     cuts: list[tuple[int, int]] = []
-    depth = 0  # inside brackets nothing is cut
-    copula = False  # the clause so far is "<subject> was a/an/the …"
+    depth = 0  # inside brackets or quotes nothing is cut
+    quoted = False
+    copula: int | None = None  # where the clause so far has "<subject> was a/an/the …"
     clause_start = 0
     for i, m in enumerate(words):
         word = m.group()
-        if i > clause_start and depth == 0:
-            cut = (i, i) if words[i - 1].group().endswith(";") else \
-                (i, i + 1) if _clause_starts_after(words, i, copula) else None
+        if i > clause_start and depth == 0 and not quoted:
+            previous = words[i - 1].group()
+            if previous.endswith(";"):
+                cut: tuple[int, int] | None = (i, i)
+            elif _clause_starts_after(words, i, copula):
+                cut = (i, i + 1)
+            elif previous.endswith(",") and _verb(word) and _group_starts(words, clause_start, i):
+                cut = (i, i)  # a series: "born in Odessa in 1900, joined the Cheka in 1920, and fled …"
+            else:
+                cut = None
             if cut is not None:
                 cuts.append(cut)
-                clause_start, copula = cut[1], False
+                clause_start, copula = cut[1], None
         bare = _bare(word)
-        if not copula and bare in _BE and i + 1 < len(words) and _bare(words[i + 1].group()) in ("a", "an", "the"):
+        if copula is None and bare in _BE and i + 1 < len(words) and _bare(words[i + 1].group()) in ("a", "an", "the"):
             subject = _subject(words, clause_start, i + 1)
-            copula = subject is not None and subject[1] == i
+            copula = i if subject is not None and subject.verb == i else None
         depth = max(0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]"))
+        for ch in word:
+            if ch in _QUOTES:
+                quoted = ch == "“" or (ch == '"' and not quoted)
     return cuts
 
 
@@ -180,16 +281,25 @@ def clauses(text: str) -> list[Clause]:
         end = start + len(part)
         head = _significant(words, i, j)
         first = words[head].group() if head < j else ""
-        own = n == 0 or not first[:1].islower() or _bare(first) in _OWN_SUBJECT or not first[:1].isalpha()
-        if own:
-            out.append(Clause(start, end, part))
+        if n == 0 or not first[:1].isalpha() or (not first[:1].islower() and _bare(first) not in _PRONOUNS) \
+                or (_bare(first) in _OWN_SUBJECT and _bare(first) not in _PRONOUNS):
+            out.append(Clause(start, end, part))  # a subject of its own: a name, "the Japanese", "others"
             continue
-        if subject is None or not _verb(first):
+        if subject is None:
             return []
-        s, k, be = subject
-        who = " ".join(w.group() for w in words[s:k]).rstrip(",")
+        who = " ".join(w.group() for w in words[subject.start:subject.end]).rstrip(",")
+        if _bare(first) in _PRONOUNS:  # "Lapin was the commander and he defected": he is Lapin
+            if _bare(who) in _PRONOUNS:
+                out.append(Clause(start, end, part))
+                continue
+            rest = text[words[head].end():end]
+            out.append(Clause(start, end, f"{text[start:words[head].start()]}{who}{rest}"))
+            continue
+        if not _verb(first):
+            return []
         following = _bare(words[head + 1].group()) if head + 1 < j else ""
-        if be and _participle(first) and _bare(first) not in _AUXILIARIES and following in _PASSIVE_NEXT:
-            who += " " + _bare(words[k].group())  # "was arrested and executed in 1938", not "… and joined the Party"
+        if subject.passive and _participle(first) and _bare(first) not in _AUXILIARIES | _PAST_ONLY \
+                and following in _PASSIVE_NEXT:
+            who += " " + _bare(words[subject.verb].group())  # "was arrested and executed in 1938"
         out.append(Clause(start, end, f"{who} {part}"))
     return out

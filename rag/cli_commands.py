@@ -178,7 +178,7 @@ def _stdin_text() -> str:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from rag.documents import to_dict, with_metadata
-    from rag.verify import MIN_WORDS, verify
+    from rag.verify import MAX_CLAUSES_CHECKED, MIN_WORDS, verify
 
     text = _stdin_text() if args.text == "-" else args.text
     citations = _citation_table(args.citations)
@@ -208,6 +208,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"nothing to check: no sentence of {MIN_WORDS} or more words")
         return 0
     print(f"{result.supported} of {len(result.statements)} statements supported")
+    if result.uncut:
+        print(f"{result.uncut} sentences joining clauses were checked whole: at most {MAX_CLAUSES_CHECKED} clauses "
+              "are checked on their own at once", file=sys.stderr)
     return 0
 
 

@@ -38,6 +38,7 @@ MAX_VERIFY_CHARS = 20_000  # longest text one request may check
 MAX_STATEMENTS = 100  # most sentences one request may check
 MIN_WORDS = 3  # shorter sentences are not checked
 CITED_CANDIDATES = 10  # matches within the cited documents looked at for ``cited``
+MAX_CLAUSES_CHECKED = 100  # clauses one request looks up on their own (each is a lookup, as a sentence is)
 PART_MATCHES = 3  # matches returned for each clause of a sentence checked by its parts (at most ``k``)
 
 # a citation marker: "[2]", "[1, 3]", "[2-4]" (at most three digits: "[1938]" is a bracketed year, not a marker)
@@ -93,6 +94,7 @@ class VerifyResult:
     statements: tuple[Statement, ...]
     supported: int  # statements supported
     unsupported: int
+    uncut: int  # sentences checked whole though they join clauses: the request's MAX_CLAUSES_CHECKED were spent
     index_version: str
     took_ms: float
 
@@ -217,10 +219,11 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
         cited: bool | None = None
         if markers and citations is not None:
             spans = [s for n in markers for s in table.get(n, ())]
-            cited = _cited(retriever, claim, result.matches, spans, max(k, CITED_CANDIDATES), doc_ids)
+            cited = _cited(retriever, claim, result.matches, spans, CITED_CANDIDATES, doc_ids)
         return result.supported, cited, result.matches
 
     out = []
+    budget, uncut = MAX_CLAUSES_CHECKED, 0
     for start, end, claim, markers in found:
         supported, cited, matches = check(claim, markers)
         parts: list[Part] = []
@@ -228,7 +231,12 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
             # "born in Odessa in 1900 and joined the Cheka in 1920": each clause is checked on its own, and
             # a sentence that can be cut is supported when every clause is (a paraphrase match of the whole
             # may rest on one clause and leave the other unstated)
-            for clause in clauses(text[start:end]):
+            found_clauses = clauses(text[start:end])
+            if len(found_clauses) > budget:
+                uncut += 1
+                found_clauses = []
+            budget -= len(found_clauses)
+            for clause in found_clauses:
                 a, b = start + clause.start, start + clause.end
                 own = tuple(dict.fromkeys(_markers(text[a:b])))
                 part_markers = own or markers
@@ -239,5 +247,5 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
                 cited = None if any(p.cited is None for p in parts) else all(p.cited for p in parts)
         out.append(Statement(start, end, text[start:end], claim, markers, supported, cited, matches, tuple(parts)))
     stated = sum(s.supported for s in out)
-    return VerifyResult(tuple(out), stated, len(out) - stated, retriever.index.version,
+    return VerifyResult(tuple(out), stated, len(out) - stated, uncut, retriever.index.version,
                         (time.perf_counter() - t0) * 1000)

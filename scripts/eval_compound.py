@@ -10,7 +10,8 @@ The claims are made in the SQuAD worlds of scripts/_devdata.py (both folds; noth
 * ``joined-removed`` (false): the same with B from a paragraph removed from the index (on topic, but the
   corpus does not say it);
 * ``shared-subject`` (true): two indexed sentences that open with the same word and a verb, "A and
-  <B without its subject>" ("He was born in Smiljan and emigrated to America in 1884");
+  <B without its subject>" ("He was born in Smiljan and emigrated to America in 1884"); not "It",
+  "There", "This"…, which open sentences about different things;
 * ``shared-subject-removed`` (false): the same with B from a removed paragraph;
 
 and, to see what reading clauses costs on claims of one fact, the kinds of scripts/calibrate_claims.py
@@ -38,6 +39,9 @@ from rag.claims import locate  # noqa: E402
 from rag.clauses import _verb, clauses  # noqa: E402
 from rag.verify import _claim_text, statements, verify  # noqa: E402
 
+# sentences opening with these are about different things ("It was a monumental feat…", "It is much more
+# reactive…"): no shared subject
+_EXPLETIVES = ("It", "There", "This", "That", "These", "Those")
 KINDS = ("joined", "joined-removed", "shared-subject", "shared-subject-removed")
 
 
@@ -72,17 +76,12 @@ def make_claims(world: World, articles: dict[str, list[str]], n: int, seed: int)
                 a, b = rng.sample(indexed, 1)[0], rng.choice(pool)
                 if a != b:
                     out.append((kind, f"{a.rstrip('. ')}, and {lower_first(b)}"))
-        by_first: dict[str, list[str]] = {}
-        for s in indexed:
-            words = s.split()
-            if _verb(words[1]):
-                by_first.setdefault(words[0], []).append(s)
         for kind, pool in (("shared-subject", indexed), ("shared-subject-removed", removed)):
             made = 0
             for a in rng.sample(indexed, len(indexed)):
                 words = a.split()
                 partners = [b for b in pool if b != a and b.split()[0] == words[0] and _verb(b.split()[1])]
-                if not _verb(words[1]) or not partners:
+                if not _verb(words[1]) or not partners or words[0] in _EXPLETIVES:
                     continue
                 b = rng.choice(partners)
                 out.append((kind, f"{a.rstrip('. ')} and {b.split(maxsplit=1)[1]}"))

@@ -600,7 +600,7 @@ def test_verify(client: TestClient) -> None:
     n = next(c["n"] for c in ctx["citations"] if birth in c["text"])
     text = f"Sure.\n\n{birth} [{n}] Ada was born in Paris in 1816 [{n}]."
     body = client.post("/v1/verify", json={"text": text, "citations": ctx["citations"]}).json()
-    assert set(body) == {"statements", "supported", "unsupported", "index_version", "took_ms"}
+    assert set(body) == {"statements", "supported", "unsupported", "uncut", "index_version", "took_ms"}
     right, wrong = body["statements"]
     for st in body["statements"]:
         assert text[st["start"]:st["end"]] == st["text"] and st["markers"] == [n]

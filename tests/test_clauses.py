@@ -34,9 +34,43 @@ from rag.clauses import MAX_CLAUSES, clauses
     ("In 1938 Lyushkov defected, and the Japanese debriefed him.",
      [("In 1938 Lyushkov defected", "In 1938 Lyushkov defected"),
       ("the Japanese debriefed him.", "the Japanese debriefed him.")]),
+    # a pronoun opening a clause is the first clause's subject: "Lapin was the commander and he defected"
     ("Lyushkov was anti-Stalinist, but he was resistant to a new regime.",
      [("Lyushkov was anti-Stalinist", "Lyushkov was anti-Stalinist"),
-      ("he was resistant to a new regime.", "he was resistant to a new regime.")]),
+      ("he was resistant to a new regime.", "Lyushkov was resistant to a new regime.")]),
+    ("Lapin was the Far East Air Corps Commander and he defected to Japan in 1938.",
+     [("Lapin was the Far East Air Corps Commander", "Lapin was the Far East Air Corps Commander"),
+      ("he defected to Japan in 1938.", "Lapin defected to Japan in 1938.")]),
+    # an opening phrase without a comma is not the subject: "In November 1920 he"
+    ("In November 1920 he joined the Cheka of Odessa, and he also served in Moscow and Ukraine.",
+     [("In November 1920 he joined the Cheka of Odessa", "In November 1920 he joined the Cheka of Odessa"),
+      ("he also served in Moscow and Ukraine.", "he also served in Moscow and Ukraine.")]),
+    ("In 1938 Lyushkov fled to Japan and joined the Kwantung Army staff.",
+     [("In 1938 Lyushkov fled to Japan", "In 1938 Lyushkov fled to Japan"),
+      ("joined the Kwantung Army staff.", "Lyushkov joined the Kwantung Army staff.")]),
+    # a series of clauses: ", <verb>" after a clause with a verb
+    ("Lyushkov was born in Odessa in 1900, joined the Cheka in 1920, and fled to Japan in 1938.",
+     [("Lyushkov was born in Odessa in 1900", "Lyushkov was born in Odessa in 1900"),
+      ("joined the Cheka in 1920", "Lyushkov joined the Cheka in 1920"),
+      ("fled to Japan in 1938.", "Lyushkov fled to Japan in 1938.")]),
+    ("He was arrested in Moscow, tried in secret and executed in 1938.",
+     [("He was arrested in Moscow", "He was arrested in Moscow"), ("tried in secret", "He was tried in secret"),
+      ("executed in 1938.", "He was executed in 1938.")]),
+    # an adverb after "was" leaves it passive; an adverb or negation before the verb is not the subject's
+    ("Lyushkov was reportedly captured by the Red Army and executed in Moscow.",
+     [("Lyushkov was reportedly captured by the Red Army", "Lyushkov was reportedly captured by the Red Army"),
+      ("executed in Moscow.", "Lyushkov was executed in Moscow.")]),
+    ("Lyushkov never returned to Moscow and was killed by the Japanese.",
+     [("Lyushkov never returned to Moscow", "Lyushkov never returned to Moscow"),
+      ("was killed by the Japanese.", "Lyushkov was killed by the Japanese.")]),
+    # a verb in the past that is no participle takes no "was": "was born … and fled"
+    ("Lyushkov was born in Odessa and fled to Japan in 1938.",
+     [("Lyushkov was born in Odessa", "Lyushkov was born in Odessa"),
+      ("fled to Japan in 1938.", "Lyushkov fled to Japan in 1938.")]),
+    # a marker after "and" is skipped
+    ("Lyushkov was born in Odessa [1] and [2] joined the Cheka.",
+     [("Lyushkov was born in Odessa [1]", "Lyushkov was born in Odessa [1]"),
+      ("[2] joined the Cheka.", "Lyushkov [2] joined the Cheka.")]),
     # a part that opens with a determiner has a subject of its own
     ("Lyushkov was purged in 1938; others fled abroad.",
      [("Lyushkov was purged in 1938", "Lyushkov was purged in 1938"), ("others fled abroad.", "others fled abroad.")]),
@@ -58,6 +92,18 @@ def test_a_sentence_is_cut_into_its_clauses(text: str, expected: list[tuple[str,
     "The plot (which failed and was foiled) was serious.",  # inside brackets
     "Lyushkov defected because he feared arrest.",  # no cut at "because"
     "Lyushkov and his wife fled.",
+    # the subject cannot be read plainly: a subordinate clause, an expletive, a reported clause, two verbs
+    "Deribas, whom Lyushkov replaced, was arrested and led the interrogations of Zinoviev.",
+    "When Deribas arrived in Khabarovsk, Lyushkov had been arrested and sent to Moscow for trial.",
+    "It is a myth that Lyushkov was born in Odessa and joined the Cheka in 1920.",
+    "Lyushkov falsely claimed he was born in Odessa and joined the Cheka in 1920.",
+    "Some theories held that he was captured by the Red Army and was killed.",
+    "The feared NKVD officer Lyushkov was born in Odessa and joined the Cheka in 1920.",
+    # "who" that is not the copula's noun's subject
+    "Takeoka was the officer who Lyushkov shot in Dalian.",
+    "Lyushkov was the replacement of the former chief who fled to Japan.",
+    # inside quotes
+    'Lyushkov said "I was born in Kiev and joined the Cheka" in Tokyo.',
     "Deribas was arrested and shot.",  # a part of fewer than two words stays with the one before
     "",
     "and",

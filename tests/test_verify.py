@@ -7,7 +7,7 @@ import pytest
 from rag.answering import build_context, locate
 from rag.errors import InvalidRequestError
 from rag.retrieval import Retriever
-from rag.verify import MAX_STATEMENTS, MAX_VERIFY_CHARS, CitedSpan, statements, verify
+from rag.verify import MAX_CLAUSES_CHECKED, MAX_STATEMENTS, MAX_VERIFY_CHARS, CitedSpan, statements, verify
 
 BIRTH = "Ada was born in London on 10 December 1815."
 FATHER = "Her father was the poet Lord Byron, who left England when she was an infant."
@@ -144,7 +144,7 @@ def test_a_sentence_joining_two_stated_facts_is_checked_clause_by_clause(retriev
     assert [(p.text, p.claim, p.markers) for p in st.parts] == [
         ("In short: Ada was born in London on 10 December 1815", "In short: Ada was born in London on 10 December 1815",
          (1,)),
-        ("she died of uterine cancer on 27 November 1852 [1].", "she died of uterine cancer on 27 November 1852.", (1,))]
+        ("she died of uterine cancer on 27 November 1852 [1].", "Ada died of uterine cancer on 27 November 1852.", (1,))]
     for p in st.parts:
         assert text[p.start:p.end] == p.text
         alone = locate(retriever, p.claim, k=1)
@@ -187,3 +187,16 @@ def test_clauses_take_the_subject_and_their_own_markers(tmp_path) -> None:  # no
     assert [p.cited for p in st.parts] == [True, True] and st.cited is True and st.supported
     swapped = verify(retriever, text.replace("[1]", "[9]").replace("[2]", "[1]"), citations=table).statements[0]
     assert swapped.supported and [p.cited for p in swapped.parts] == [False, False] and swapped.cited is False
+
+
+def test_one_request_checks_a_bounded_number_of_clauses(retriever: Retriever) -> None:
+    """Each clause is a lookup: past MAX_CLAUSES_CHECKED, sentences are checked whole, and the response says how
+    many."""
+    sentence = "Ada was born in London; she died of uterine cancer in 1852."
+    n = MAX_CLAUSES_CHECKED // 2 + 3
+    result = verify(retriever, " ".join([sentence] * n))
+    cut = [st for st in result.statements if st.parts]
+    assert len(cut) == MAX_CLAUSES_CHECKED // 2 and all(len(st.parts) == 2 for st in cut)
+    assert result.uncut == n - len(cut)
+    assert all(not st.parts for st in result.statements[len(cut):])
+    assert verify(retriever, sentence).uncut == 0

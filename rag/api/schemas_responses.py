@@ -155,8 +155,8 @@ class StatementPart(BaseModel):
     end: int
     text: str
     claim: str = Field(description="what was looked up: the clause without its markers, with the sentence's "
-                                   "subject when it has none of its own ('joined the Cheka' → 'Lyushkov joined "
-                                   "the Cheka')")
+                                   "subject when it has none of its own or opens with a pronoun ('joined the "
+                                   "Cheka' → 'Lyushkov joined the Cheka')")
     markers: list[int] = Field(description="the clause's own [n] citation numbers, or else the sentence's")
     supported: bool = Field(description="the corpus states this clause, by /v1/locate's test")
     cited: bool | None = Field(description="with a citation table: whether a passage the clause cites states it")
@@ -189,6 +189,8 @@ class VerifyResponse(BaseModel):
                                                     "fewer than three words are not checked)")
     supported: int
     unsupported: int
+    uncut: int = Field(description="sentences checked whole, though they join clauses, because this request "
+                                   "already looked up 100 clauses on their own (send fewer sentences at once)")
     index_version: str
     took_ms: float
 
