@@ -8,12 +8,20 @@ parser, only where the cut is plain:
 * at ";";
 * at ", and", ", but", ", while", ", whereas" (a comma before the conjunction);
 * at "and" (no comma) when a pronoun, an auxiliary or a verb in the past follows ("… in 1900 and joined
-  the Cheka", "… and was arrested", "… and he fled"), never between two names ("Lyushkov and Sorge");
+  the Cheka", "… and was arrested", "… and he fled"), never between two names ("Lyushkov and Sorge") nor
+  two adjectives ("a feared and hated chief");
+* at a comma before a verb in the past, in a series that "and" and a verb end ("born in Odessa, joined the
+  Cheka, and fled"; not a participle phrase, "Lyushkov replaced Deribas, born in Odessa");
 * at "who" after "<subject> was a(n)/the … <common noun>" ("Lyushkov was a Soviet officer who defected in
   1938"), where "who" can only be the subject (not after a comma or a name: "the deputy of Deribas, who
   was executed" is about Deribas).
 
-A part that starts with its verb ("joined the Cheka in 1920") takes the first part's subject, the words
+A part that opens with "he", "she", "his" or "her" takes the first part's subject too ("Lapin was
+arrested in 1938 and he committed suicide" → "Lapin committed suicide"; "… and his wife was sent to the
+Gulag" → "Lapin's wife was sent to the Gulag"), but only when the first part names no one and nothing
+else after its verb; otherwise ("Lyushkov arranged for his wife to leave, and she fled"), or for "it"
+and "they", the sentence is not cut. A part that starts with its verb ("joined the Cheka in 1920")
+takes the first part's subject, the words
 before its first verb after its last comma ("Fearing arrest, Lyushkov fled …" gives "Lyushkov"), and
 after "was <participle>" also the auxiliary ("Deribas was arrested and executed in 1938": "Deribas was
 executed in 1938"), so it is looked up as a sentence about the same subject and cannot be backed by a
@@ -64,7 +72,7 @@ _PAST_ONLY = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died
                         "undertook", "oversaw", "underwent", "defected", "arrived", "returned", "emigrated",
                         "travelled", "traveled", "worked", "served", "lived", "remained", "disappeared", "escaped",
                         "participated", "succeeded", "belonged", "existed", "happened", "occurred", "resigned",
-                        "retired", "collapsed", "survived", "failed"})
+                        "retired", "collapsed", "survived", "failed", "surrendered"})
 MAX_CLAUSES = 4  # a sentence of more parts is checked whole (each part costs a lookup)
 # after a participle, what leaves it passive: "(was) executed in 1938", "(was) sent to the Gulag"; an object
 # makes it active ("joined the Party", "studied law") even after "was born …"
@@ -108,6 +116,12 @@ _EXPLETIVES = frozenset({"it", "there", "this", "that"})  # "It is a myth that �
 _PREPOSITIONS = frozenset({"of", "in", "at", "on", "from", "for", "with", "by", "to", "under", "over", "about",
                            "among", "between", "against"})
 _QUOTES = frozenset('"“”')
+_DETERMINERS = frozenset({"a", "an", "the", "his", "her", "its", "their", "this", "that", "these", "those"})
+_POSSESSIVES = frozenset({"his", "her", "their", "its"})
+# a pronoun opening a clause is the first clause's subject only when it can be no one else: "he"/"she"/"his"/
+# "her", and the first clause names no one and nothing else after its verb ("Lyushkov arranged for his wife
+# to leave, and she fled" is about the wife; "it" and "they" rarely mean a person)
+_RESOLVABLE = frozenset({"he", "she", "his", "her"})
 _OPENERS = frozenset({"during", "after", "before", "around", "since", "until", "following", "later", "then", "upon"})
 
 
@@ -158,7 +172,7 @@ class _Subject:
     start: int  # word range of the subject
     end: int
     verb: int  # its verb's word index
-    passive: bool  # "was" and a participle: "Deribas was arrested"
+    passive: str  # the auxiliary of a passive ("was", "had been": "Deribas was arrested"), or ""
 
 
 def _subject(words: list[re.Match[str]], i: int, j: int) -> _Subject | None:
@@ -196,8 +210,14 @@ def _subject(words: list[re.Match[str]], i: int, j: int) -> _Subject | None:
         return None
     if end - first == 1 and _bare(words[first].group()) in _EXPLETIVES:
         return None
-    nxt = _significant(words, k + 1, j)
-    return _Subject(first, end, k, _bare(words[k].group()) in _BE and nxt < j and _participle(words[nxt].group()))
+    aux = [k]
+    if _bare(words[k].group()) in ("had", "has", "have") and k + 1 < j and _bare(words[k + 1].group()) == "been":
+        aux.append(k + 1)  # "had been arrested"
+    nxt = aux[-1] + 1
+    while nxt < j and (_skippable(words[nxt].group()) or _bare(words[nxt].group()) in _NEGATORS):
+        nxt += 1  # "was reportedly captured", "was never tried"
+    passive = _bare(words[aux[-1]].group()) in _BE | {"been"} and nxt < j and _participle(words[nxt].group())
+    return _Subject(first, end, k, " ".join(_bare(words[n].group()) for n in aux) if passive else "")
 
 
 def _clause_starts_after(words: list[re.Match[str]], i: int, copula: int | None) -> bool:
@@ -209,13 +229,31 @@ def _clause_starts_after(words: list[re.Match[str]], i: int, copula: int | None)
     if bare in _CONJUNCTIONS and words[i - 1].group().endswith(","):
         return True
     if bare == "and":
+        if i >= 2 and _bare(words[i - 2].group()) in _DETERMINERS and _verb(words[i - 1].group()):
+            return False  # "a feared and hated chief": two adjectives
         return _bare(after) in _PRONOUNS or _verb(after)
     # "an officer who defected": "who" right after the copula's common noun (no comma: ", who" may follow any
     # name; no preposition: "the replacement of the former chief who fled" is about the chief), then a verb
     # ("the officer who Lyushkov shot" is about whom Lyushkov shot)
     previous = words[i - 1].group()
-    return bare == "who" and copula is not None and previous.isalpha() and previous.islower() and _verb(after) \
-        and not any(_bare(w.group()) in _PREPOSITIONS for w in words[copula + 1:i])
+    if bare != "who" or copula is None or not (previous.isalpha() and previous.islower() and _verb(after)):
+        return False
+    # one noun phrase between: its determiner, then no preposition, "-ing" word, participle, second determiner
+    # or comparison ("the NKVD chief replacing the commander who…", "an officer unlike the prisoner who…")
+    between = [_bare(w.group()) for w in words[copula + 2:i]]
+    return not any(w in _PREPOSITIONS | _DETERMINERS | {"like", "unlike", "than", "as"} or w.endswith("ing")
+                   or _verb(w) for w in between)
+
+
+def _series_ends_later(words: list[re.Match[str]], i: int) -> bool:
+    """Whether "and" before a verb follows word ``i``: ", joined the Cheka in 1920, and fled …" is a series of
+    clauses; "Lyushkov replaced Deribas, born in Odessa" is a participle phrase about Deribas."""
+    for n in range(i + 1, len(words) - 1):
+        if _bare(words[n].group()) == "and":
+            nxt = _significant(words, n + 1, len(words))
+            if nxt < len(words) and _verb(words[nxt].group()):
+                return True
+    return False
 
 
 def _cuts(words: list[re.Match[str]]) -> list[tuple[int, int]]:
@@ -233,7 +271,8 @@ def _cuts(words: list[re.Match[str]]) -> list[tuple[int, int]]:
                 cut: tuple[int, int] | None = (i, i)
             elif _clause_starts_after(words, i, copula):
                 cut = (i, i + 1)
-            elif previous.endswith(",") and _verb(word) and _group_starts(words, clause_start, i):
+            elif previous.endswith(",") and _verb(word) and _group_starts(words, clause_start, i) \
+                    and _series_ends_later(words, i):
                 cut = (i, i)  # a series: "born in Odessa in 1900, joined the Cheka in 1920, and fled …"
             else:
                 cut = None
@@ -249,6 +288,24 @@ def _cuts(words: list[re.Match[str]]) -> list[tuple[int, int]]:
             if ch in _QUOTES:
                 quoted = ch == "“" or (ch == '"' and not quoted)
     return cuts
+
+
+def _others_named(words: list[re.Match[str]], i: int, j: int) -> bool:
+    """Whether ``words[i:j]`` (the first clause after its verb) names someone a pronoun could mean instead: a
+    pronoun or possessive ("arranged for his wife"), or a name that is no place or date, one not after a
+    preposition or a number ("interrogated Zinoviev", "was the Far East Air Corps Commander"; not "born in
+    London on 10 December")."""
+    for n in range(i, j):
+        w = words[n].group()
+        if _bare(w) in _PRONOUNS | _POSSESSIVES | {"him", "them"}:
+            return True
+        if w[:1].isupper() and w[:1].isalpha():
+            before = words[n - 1].group() if n > i else ""
+            if before[:1].isupper() and before[:1].isalpha():
+                continue  # the same name's later word
+            if _bare(before) not in _PREPOSITIONS | {"into", "near"} and not _bare(before).isdigit():
+                return True
+    return False
 
 
 def clauses(text: str) -> list[Clause]:
@@ -277,29 +334,33 @@ def clauses(text: str) -> list[Clause]:
     out = []
     for n, (i, j) in enumerate(merged):
         start, end = words[i].start(), words[j - 1].end()
-        part = text[start:end].rstrip(",;: ")
+        part = re.sub(r"[\s,;:]+$", "", text[start:end])
         end = start + len(part)
         head = _significant(words, i, j)
         first = words[head].group() if head < j else ""
-        if n == 0 or not first[:1].isalpha() or (not first[:1].islower() and _bare(first) not in _PRONOUNS) \
-                or (_bare(first) in _OWN_SUBJECT and _bare(first) not in _PRONOUNS):
+        pronoun = _bare(first) in _PRONOUNS | _POSSESSIVES
+        if n == 0 or not first[:1].isalpha() or (not first[:1].islower() and not pronoun) \
+                or (_bare(first) in _OWN_SUBJECT and not pronoun):
             out.append(Clause(start, end, part))  # a subject of its own: a name, "the Japanese", "others"
             continue
         if subject is None:
             return []
         who = " ".join(w.group() for w in words[subject.start:subject.end]).rstrip(",")
-        if _bare(first) in _PRONOUNS:  # "Lapin was the commander and he defected": he is Lapin
-            if _bare(who) in _PRONOUNS:
+        if pronoun:  # "Lapin was arrested in 1938 and he committed suicide": he is Lapin
+            if _bare(who) in _PRONOUNS:  # "He defected; he was killed": as written
                 out.append(Clause(start, end, part))
                 continue
+            if _bare(first) not in _RESOLVABLE or _others_named(words, subject.verb + 1, merged[0][1]):
+                return []
+            name = f"{who}'s" if _bare(first) in _POSSESSIVES else who
             rest = text[words[head].end():end]
-            out.append(Clause(start, end, f"{text[start:words[head].start()]}{who}{rest}"))
+            out.append(Clause(start, end, f"{text[start:words[head].start()]}{name}{rest}"))
             continue
         if not _verb(first):
             return []
         following = _bare(words[head + 1].group()) if head + 1 < j else ""
         if subject.passive and _participle(first) and _bare(first) not in _AUXILIARIES | _PAST_ONLY \
                 and following in _PASSIVE_NEXT:
-            who += " " + _bare(words[subject.verb].group())  # "was arrested and executed in 1938"
+            who += " " + subject.passive  # "was arrested and executed in 1938"
         out.append(Clause(start, end, f"{who} {part}"))
     return out

@@ -38,7 +38,7 @@ MAX_VERIFY_CHARS = 20_000  # longest text one request may check
 MAX_STATEMENTS = 100  # most sentences one request may check
 MIN_WORDS = 3  # shorter sentences are not checked
 CITED_CANDIDATES = 10  # matches within the cited documents looked at for ``cited``
-MAX_CLAUSES_CHECKED = 100  # clauses one request looks up on their own (each is a lookup, as a sentence is)
+MAX_CLAUSES_CHECKED = 50  # clauses one request looks up on their own (each is a lookup, as a sentence is)
 PART_MATCHES = 3  # matches returned for each clause of a sentence checked by its parts (at most ``k``)
 
 # a citation marker: "[2]", "[1, 3]", "[2-4]" (at most three digits: "[1938]" is a bracketed year, not a marker)

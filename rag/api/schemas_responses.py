@@ -190,7 +190,7 @@ class VerifyResponse(BaseModel):
     supported: int
     unsupported: int
     uncut: int = Field(description="sentences checked whole, though they join clauses, because this request "
-                                   "already looked up 100 clauses on their own (send fewer sentences at once)")
+                                   "already looked up 50 clauses on their own (send fewer sentences at once)")
     index_version: str
     took_ms: float
 
