@@ -41,6 +41,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.roles import past_tense
+
 _WORD = re.compile(r"\S+")
 _AUXILIARIES = frozenset({"was", "were", "is", "are", "had", "has", "have", "did", "does", "do", "would", "could",
                           "will", "can", "may", "might", "should", "must", "became", "becomes", "become", "been"})
@@ -53,17 +55,10 @@ _OWN_SUBJECT = _PRONOUNS | frozenset({"the", "a", "an", "this", "that", "these",
 _ADVERBS = frozenset({"then", "later", "also", "subsequently", "eventually", "soon", "afterwards", "thereafter",
                       "still", "finally", "ultimately", "again", "briefly", "once"})
 _CONJUNCTIONS = frozenset({"and", "but", "while", "whereas"})
-# past tenses and participles that do not end in "-ed"
-_IRREGULAR = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "began", "came", "saw", "knew",
-                        "got", "rose", "fell", "drove", "flew", "grew", "threw", "chose", "spoke", "stole", "broke",
-                        "froze", "swore", "tore", "wore", "bore", "ate", "drew", "ran", "sang", "sank", "swam",
-                        "fought", "thought", "taught", "sought", "bought", "brought", "caught", "meant", "felt",
-                        "dealt", "slew", "withdrew", "undertook", "oversaw", "underwent", "shot", "sent", "held",
-                        "hit", "made", "found", "told", "sold", "built", "kept", "left", "lost", "paid", "put",
-                        "set", "struck", "led", "spent", "won", "beat", "fed", "read", "shut", "taken", "given",
-                        "written", "known", "seen", "born", "killed", "done", "gone", "begun", "chosen", "driven",
-                        "spoken", "stolen", "broken", "frozen", "sworn", "torn", "worn", "borne", "drawn", "slain",
-                        "thrown", "grown", "flown", "forgotten", "hidden", "ridden", "risen", "shown", "sung"})
+# participles that ``rag.roles.past_tense`` does not read as verbs (it knows the past tenses): "born", "taken"
+_PARTICIPLES = frozenset({"begun", "born", "borne", "broken", "chosen", "done", "drawn", "driven", "flown",
+                          "forgotten", "frozen", "given", "gone", "grown", "hidden", "known", "ridden", "risen", "seen",
+                          "shown", "spoken", "stolen", "sung", "sworn", "taken", "thrown", "torn", "worn", "written"})
 _MAX_SUBJECT_WORDS = 5
 # past tenses that are no participles: "was arrested and fled" is not "was fled"
 _PAST_ONLY = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "began", "came", "saw", "knew",
@@ -92,17 +87,18 @@ def _bare(word: str) -> str:
 
 
 def _verb(word: str) -> bool:
-    """A word that reads as an auxiliary or a verb in the past: "was", "joined", "fled" (not "seed")."""
+    """A word that reads as an auxiliary, a verb in the past or a participle: "was", "joined", "fled", "born"
+    (not "seed")."""
     bare = _bare(word)
     if not bare.isalpha() or not word[:1].islower():
         return False
-    return bare in _AUXILIARIES or bare in _IRREGULAR or (len(bare) > 4 and bare.endswith("ed")
-                                                          and not bare.endswith("eed"))
+    return bare in _AUXILIARIES or bare in _PARTICIPLES or past_tense(bare)
 
 
 def _participle(word: str) -> bool:
     bare = _bare(word)
-    return word[:1].islower() and bare.isalpha() and (bare.endswith(("ed", "en")) or bare in _IRREGULAR)
+    return word[:1].islower() and bare.isalpha() and (bare.endswith(("ed", "en")) or bare in _PARTICIPLES
+                                                      or past_tense(bare))
 
 
 _MARKER = re.compile(r"^\[[\d,;\s–-]*\][.,;:]?$")

@@ -178,7 +178,7 @@ def _stdin_text() -> str:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from rag.documents import to_dict, with_metadata
-    from rag.verify import MAX_CLAUSES_CHECKED, MIN_WORDS, verify
+    from rag.verify import MAX_CLAUSES_CHECKED, MIN_WORDS, Part, Statement, verify
 
     text = _stdin_text() if args.text == "-" else args.text
     citations = _citation_table(args.citations)
@@ -187,11 +187,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
-    def show(st: Any, indent: str) -> None:  # a statement or one of its parts
+    def show(st: Statement | Part, indent: str, best: bool) -> None:  # ``best``: with its best match
         mark = "supported" if st.supported else "NOT SUPPORTED"
         cited = {True: ", in a cited passage", False: ", NOT in the passages it cites", None: ""}[st.cited]
         print(f"{indent}[{mark}{cited}] {st.claim}  (text {st.start}:{st.end})")
-        if st.matches and not getattr(st, "parts", ()):
+        if st.matches and best:
             m = st.matches[0]
             notes = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
             notes += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
@@ -199,11 +199,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"{indent}  {m.text}")
 
     for st in result.statements:
-        show(st, "")
+        show(st, "", best=not st.parts)  # a sentence checked by its parts: each part's best match instead
         if st.parts:
             print(f"  checked in {len(st.parts)} parts:")
             for part in st.parts:
-                show(part, "  ")
+                show(part, "  ", best=True)
     if not result.statements:
         print(f"nothing to check: no sentence of {MIN_WORDS} or more words")
         return 0

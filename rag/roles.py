@@ -215,9 +215,10 @@ _PAST = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died", "b
                    "slew", "overthrew", "withdrew", "undertook", "oversaw", "foresaw", "underwent", "forbade"})
 
 
-def _past(word: str) -> bool:
-    """Whether a lower-case word right after a name reads as its verb in the past ("Lapin committed", "Sorge
-    fled"), not a noun it modifies ("the Apollo mission", "ESPN Deportes broadcast", "a Jewish creed")."""
+def past_tense(word: str) -> bool:
+    """Whether a lower-case word reads as a verb in the past: right after a name, its doer's ("Lapin committed",
+    "Sorge fled"), not a noun it modifies ("the Apollo mission", "ESPN Deportes broadcast", "a Jewish creed");
+    ``rag.clauses`` reads verbs with it too."""
     return word.islower() and ((len(word) > 4 and word.endswith("ed") and not word.endswith("eed"))
                                or word in _PAST or word in _PARTICIPLES)
 
@@ -255,7 +256,7 @@ def _slots(text: str, tokens: list[_Token], strangers: bool = False,
             continue
         right, left = _slot(tokens, j, 1), _slot(tokens, i - 1, -1)
         if stranger and right is not None and right is not _BOTH_WAYS and not right[0][2] \
-                and not _past(tokens[right[1]].text):
+                and not past_tense(tokens[right[1]].text):
             right = None  # "the G mission", "Spanish-language broadcast": a modifier, not a doer ("Lapin committed")
         if left is _BOTH_WAYS or right is _BOTH_WAYS:
             right = None  # "Takeoka met Lyushkov daily": nor is "Lyushkov daily" a role

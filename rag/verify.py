@@ -173,9 +173,10 @@ def _inside(match: Match, spans: Sequence[CitedSpan]) -> bool:
                for s in spans)
 
 
-def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Sequence[CitedSpan], k: int,
+def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Sequence[CitedSpan],
            doc_ids: Sequence[str] | None) -> bool:
-    """Whether a passage the sentence cites states it: its best match, or else one of the ``k`` best matches
+    """Whether a passage the sentence cites states it: its best match, or else one of the ``CITED_CANDIDATES``
+    best matches
     within the cited documents (an article often says a thing twice, in its lead and its body, and the
     sentence may cite the other place)."""
     from rag.claims import locate, states
@@ -187,7 +188,7 @@ def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Se
         cited_docs &= set(doc_ids)
     if not cited_docs:
         return False
-    local = locate(retriever, claim, k=k, doc_ids=sorted(cited_docs))
+    local = locate(retriever, claim, k=CITED_CANDIDATES, doc_ids=sorted(cited_docs))
     return any(_inside(m, spans) and states(m) for m in local.matches)
 
 
@@ -219,7 +220,7 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
         cited: bool | None = None
         if markers and citations is not None:
             spans = [s for n in markers for s in table.get(n, ())]
-            cited = _cited(retriever, claim, result.matches, spans, CITED_CANDIDATES, doc_ids)
+            cited = _cited(retriever, claim, result.matches, spans, doc_ids)
         return result.supported, cited, result.matches
 
     out = []
