@@ -27,6 +27,14 @@ joined by "and", "or", a comma or a possessive, which share their slots ("Harvar
 "Radcliffe and Harvard", "Bachelor's Degree") — unless "and" starts a new clause: a verb's object,
 "and", a name and a past-tense verb ("had debriefed Lyushkov and Sorge obtained a copy" did not debrief
 Sorge).
+
+A claim's subject and its verb are also checked against whose event the source tells ("Lyushkov was
+executed" against "…saw that Deribas had been arrested and sent to Moscow for trial and execution"): when
+every use of the verb's stem in the source ("executed", "execution") follows, in the same voice, a clause
+subject that is another name (a name after the sentence's start, a comma or "that", "after"… and before
+a verb), and the claim's subject is not named from there on, that is a conflict,
+``("Lyushkov was executed", "Deribas had been arrested … execution")``. A pronoun subject in between is
+no evidence ("admitted that he executed Lyushkov").
 """
 
 from __future__ import annotations
@@ -322,4 +330,114 @@ def role_conflicts(claim: str, source: str, names: Iterable[str], *, source_star
         found = source_slots.get(key)
         if found is not None and not held & found[0]:
             out.append((words, found[1]))
+    claim_tokens = _tokens(claim, is_name, capitalised_names=False)
+    source_tokens = _tokens(source, is_name, capitalised_names=True, first_is_name=source_starts_with_name)
+    out.extend(_event_owner_conflicts(claim, claim_tokens, source, source_tokens))
     return tuple(dict.fromkeys(out))
+
+
+# -- whose event: "Lyushkov was executed" against "…saw that Deribas had been arrested and sent for execution" --
+# Words before a clause's subject (besides the sentence's start and a comma, semicolon or colon).
+_OPENERS = frozenset({"that", "and", "but", "while", "when", "after", "before", "because", "as", "since", "although",
+                      "though", "whereas", "until", "once", "if", "so", "then"})
+_BE = frozenset({"was", "were", "is", "are", "be", "been", "being"})
+_AUXILIARIES = _BE | {"had", "has", "have", "did", "would", "could", "will"}
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "who", "which"})
+_MAX_ADVERBS = 2
+_MAX_AUXILIARIES = 3
+
+
+def _subject_verb(tokens: list[_Token], i: int, j: int) -> tuple[int, str] | None:
+    """When the name group [i, j) is a clause's subject (it opens the text or follows a comma, a semicolon,
+    a colon or a clause opener, and a verb in the past comes next, after auxiliaries and adverbs), its verb's
+    token and voice: "passive" ("Deribas had been arrested") or "active" ("Sorge obtained", "had debriefed")."""
+    k = i - 1
+    while k >= 0 and tokens[k].text.lower() in ("the", "a", "an"):
+        k -= 1
+    if k >= 0 and not (tokens[k].kind == "mark" and tokens[k].text in ",;:" or tokens[k].text.lower() in _OPENERS):
+        return None
+    auxiliaries: list[str] = []
+    adverbs = 0
+    k = j
+    while k < len(tokens):
+        word = tokens[k].text
+        lower = word.lower()
+        if lower in _AUXILIARIES:
+            auxiliaries.append(lower)
+            if len(auxiliaries) > _MAX_AUXILIARIES:
+                return None
+        elif word.islower() and (lower.endswith("ly") or lower in ("also", "later", "then", "never", "not", "soon",
+                                                                   "eventually", "subsequently")):
+            adverbs += 1
+            if adverbs > _MAX_ADVERBS:
+                return None
+        else:
+            break
+        k += 1
+    if k == len(tokens) or tokens[k].kind != "content" or not tokens[k].text.islower():
+        return None
+    verb = tokens[k].text
+    if not auxiliaries and k + 1 < len(tokens) and tokens[k + 1].text.lower() == "by":
+        return None  # "Elway replaced by Kubiak": who did what is not read
+    if auxiliaries and _BE & set(auxiliaries) and _participle(verb):
+        return k, "passive"
+    if (auxiliaries and _participle(verb)) or (not auxiliaries and past_tense(verb)):
+        return k, "active"
+    return None
+
+
+def _event_owner_conflicts(claim: str, claim_tokens: list[_Token], source: str, source_tokens: list[_Token],
+                           ) -> list[tuple[str, str]]:
+    """The claim's subject and verb ("Lyushkov was executed") against a source whose every use of that verb's
+    stem ("executed", "execution") belongs to a clause with another subject in the same voice ("Deribas had
+    been arrested and sent to Moscow for trial and execution"): the source tells another's event.
+
+    A word's clause subject is the nearest name group before it that is one (``_subject_verb``). No evidence
+    either way: a pronoun subject on the way ("admitted that he executed Lyushkov"), no subject, another
+    voice ("Deribas arrested Lyushkov and executed him"), or the claim's subject named anywhere after that
+    subject ("Stalin signed a pact with Hitler", "Takeoka was executed, and so was Lyushkov"). One pass."""
+    for i, j in _runs(claim_tokens):
+        held = {t.name for t in claim_tokens[i:j] if t.name is not None}
+        found = _subject_verb(claim_tokens, i, j) if held else None
+        if found is None:
+            continue
+        if _slot(claim_tokens, j, 1) is _BOTH_WAYS:
+            return []  # "Hitler signed the pact with Stalin": both did
+        k, voice = found
+        stem = stem_word(claim_tokens[k].text)
+        if not stem:
+            return []
+        claimed = claim[claim_tokens[i].start:claim_tokens[k].end]
+        return _owned_by_others(source, source_tokens, stem, voice, held, claimed)
+    return []
+
+
+def _owned_by_others(source: str, tokens: list[_Token], stem: str, voice: str, held: set[int], claimed: str,
+                     ) -> list[tuple[str, str]]:
+    n = len(tokens)
+    named = [0] * (n + 1)  # named[m]: tokens of the claim subject's names before token m
+    for m, t in enumerate(tokens):
+        named[m + 1] = named[m] + (t.name is not None and t.name in held)
+    group_at_end = {j - 1: i for i, j in _runs(tokens)}
+    owner: tuple[int, int, int, str] | None = None  # the current subject: tokens [a, b), its verb, its voice
+    spans = []
+    for m, t in enumerate(tokens):
+        lower = t.text.lower()
+        if t.kind != "name" and lower in _SUBJECT_PRONOUNS \
+                and (lower in ("who", "which") or _subject_verb(tokens, m, m + 1) is not None):
+            owner = None
+        i = group_at_end.get(m)
+        if i is not None:
+            found = _subject_verb(tokens, i, m + 1)
+            if found is not None:
+                owner = (i, m + 1, found[0], found[1])
+        if t.kind == "content" and stem_word(t.text) == stem:
+            if owner is None:
+                return []
+            a, b, verb, source_voice = owner
+            if verb > m or source_voice != voice or named[n] > named[a]:
+                return []  # a later verb, another voice, or the claim's subject named from there on
+            spans.append((tokens[a].start, t.end))
+    if not spans:
+        return []
+    return [(claimed, source[spans[0][0]:spans[0][1]])]

@@ -140,6 +140,66 @@ def test_a_sources_first_word_is_a_name_only_when_the_caller_says_so() -> None:
         assert role_conflicts("Lyushkov mission creed speed", source, ["Lyushkov"]) == ()
 
 
+# whose event: every use of the claim's verb (any form: "executed", "execution") is in a clause whose subject is
+# another name, in the same voice
+KHABAROVSK = ("Lyushkov, immediately upon arriving in Khabarovsk, saw that Deribas had been arrested and sent to "
+              "Moscow for trial and execution.")
+ANOTHERS_EVENT = [
+    ("Lyushkov was executed in Moscow", KHABAROVSK, ["Lyushkov", "Moscow"],
+     ("Lyushkov was executed", "Deribas had been arrested and sent to Moscow for trial and execution")),
+    ("Lyushkov was arrested", KHABAROVSK, ["Lyushkov"], ("Lyushkov was arrested", "Deribas had been arrested")),
+    ("Lyushkov was executed", "Lyushkov was arrested after Deribas was executed.", ["Lyushkov"],
+     ("Lyushkov was executed", "Deribas was executed")),
+    ("Sorge defected in 1938", "Sorge reported that Lyushkov had defected in 1938.", ["Sorge"],
+     ("Sorge defected", "Lyushkov had defected")),
+    ("Lyushkov later ordered the purge", "Lyushkov claimed that Stalin personally ordered the purge.", ["Lyushkov"],
+     ("Lyushkov later ordered", "Stalin personally ordered")),
+]
+THE_SAME_EVENT = [
+    ("Deribas was executed in Moscow", KHABAROVSK, ["Deribas", "Moscow"]),  # his own
+    ("Lyushkov saw that Deribas was arrested", KHABAROVSK, ["Lyushkov", "Deribas"]),
+    # another voice: Deribas executed, Lyushkov was executed
+    ("Lyushkov was executed", "In 1938 Deribas arrested Lyushkov and executed him.", ["Lyushkov"]),
+    # a pronoun subject comes first: unread
+    ("Takeoka executed Lyushkov", HANDLER, ["Takeoka", "Lyushkov"]),
+    ("Takeoka admitted that he executed Lyushkov", HANDLER, ["Takeoka", "Lyushkov"]),
+    # the claim's subject is named in the clause
+    ("Hitler signed the pact", "In 1939 Stalin signed the pact with Hitler.", ["Hitler"]),
+    ("Lyushkov was executed", "In 1945 Takeoka was executed; Lyushkov was executed too.", ["Lyushkov"]),
+    ("Lyushkov was executed", "In 1945 Takeoka was executed, as he had executed Lyushkov.", ["Lyushkov"]),
+    # no clause subject is read: a possessive, an object, a sentence with no subject name
+    ("Lyushkov was arrested", "In 1938 Lyushkov's deputy was arrested.", ["Lyushkov"]),
+    ("Lyushkov was executed", "The execution of Lyushkov was kept secret.", ["Lyushkov"]),
+    ("Lyushkov was executed", "Yanagita ordered the execution.", ["Lyushkov"]),  # the first word is not read as a name
+    ("Elway was replaced", "Kubiak replaced Elway as coach.", ["Elway"]),
+]
+
+
+@pytest.mark.parametrize(("claim", "source", "names", "expected"), ANOTHERS_EVENT)
+def test_another_subjects_event_is_a_conflict(claim: str, source: str, names: list[str],
+                                              expected: tuple[str, str]) -> None:
+    assert expected in role_conflicts(claim, source, names)
+
+
+@pytest.mark.parametrize(("claim", "source", "names"), THE_SAME_EVENT)
+def test_no_conflict_when_the_event_is_the_subjects_or_unread(claim: str, source: str, names: list[str]) -> None:
+    assert role_conflicts(claim, source, names) == ()
+
+
+def test_the_sources_first_word_owns_an_event_when_it_is_a_name() -> None:
+    source = "Deribas was arrested and executed."
+    assert role_conflicts("Lyushkov was executed", source, ["Lyushkov"]) == ()
+    assert role_conflicts("Lyushkov was executed", source, ["Lyushkov"], source_starts_with_name=True) \
+        == (("Lyushkov was executed", "Deribas was arrested and executed"),)
+
+
+@pytest.mark.parametrize("source", ["In 1938 Deribas was executed" + " and executed" * 20_000,
+                                    "In 1938 Deribas was " + "was " * 20_000 + "executed",
+                                    "In 1938, Deribas was executed. " * 5_000, "he executed " * 20_000])
+def test_reading_whose_event_takes_linear_time(source: str) -> None:
+    assert fastest(lambda: role_conflicts("Lyushkov was executed", source, ["Lyushkov"])) < 2.0
+
+
 @pytest.mark.parametrize(("claim", "source", "names", "expected"), CONFLICTS)
 def test_names_in_each_others_places_are_a_conflict(claim: str, source: str, names: list[str],
                                                     expected: tuple[str, str]) -> None:
