@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from rag.fusion import max_normalize, top_k
 from rag.hedges import hedge_conflicts
 from rag.retrieval import Retriever
 from rag.store import Index
+
+if TYPE_CHECKING:
+    from rag.verify import ClaimPart
 
 MatchKind = Literal["exact", "normalized", "paraphrase"]
 _FOLD = {**dict.fromkeys("‘’‚‛′`´", "'"), **dict.fromkeys("“”„‟″«»", '"'),
@@ -71,6 +74,7 @@ class LocateResult:
     matches: tuple[Match, ...]
     index_version: str
     took_ms: float
+    parts: tuple[ClaimPart, ...] = ()  # the claim's clauses, each looked up on its own (rag.verify.locate_claim)
 
 
 def normalize(text: str) -> tuple[str, np.ndarray]:

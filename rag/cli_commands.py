@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.claims import Match
 
 
 def _settings(args: argparse.Namespace):  # noqa: ANN202 - rag.config.Settings
@@ -121,20 +124,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
-    from rag.answering import locate
     from rag.documents import to_dict, with_metadata
+    from rag.verify import locate_claim
 
     retriever = _retriever(args)
-    result = locate(retriever, args.claim, k=args.k, doc_ids=args.doc_ids)
+    result = locate_claim(retriever, args.claim, k=args.k, doc_ids=args.doc_ids)
     if args.json:
         _print_json(with_metadata(to_dict(result), retriever.index.documents))
         return 0
     print("supported" if result.supported else "not supported by the corpus")
-    for m in result.matches:
-        conflicts = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
-        conflicts += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
-        print(f"- {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){conflicts}")
-        print(f"  {m.text}")
+
+    def show(matches: Sequence[Match], indent: str) -> None:
+        for m in matches:
+            conflicts = "".join(f" [conflict: claim {c.claim} vs source {c.source}]" for c in m.conflicts)
+            conflicts += f" [not stated here: {', '.join(m.missing)}]" if m.missing else ""
+            print(f"{indent}- {m.match} {m.score:.3f} {m.citation.label} ({m.doc_id} {m.start}:{m.end}){conflicts}")
+            print(f"{indent}  {m.text}")
+
+    if result.parts:  # a claim that joins facts: each clause with its matches, then the whole claim's
+        print(f"checked in {len(result.parts)} parts:")
+        for part in result.parts:
+            print(f"  [{'supported' if part.supported else 'NOT SUPPORTED'}] {part.claim}  "
+                  f"(claim {part.start}:{part.end})")
+            show(part.matches, "    ")
+        print("closest to the whole claim:")
+    show(result.matches, "")
     return 0
 
 

@@ -12,7 +12,8 @@ A sentence that joins facts the corpus states in different sentences ("born in O
 joined the Cheka in 1920") is cut into its clauses (``rag.clauses``) unless a source sentence states it
 verbatim, and is supported when every clause is: each clause comes back in ``parts`` with its own
 offsets, lookup and matches. A paraphrase match of the whole is not enough for such a sentence, since it
-may rest on one clause and leave the other unstated.
+may rest on one clause and leave the other unstated. ``locate_claim`` (``/v1/locate``) judges one claim the
+same way.
 
 Sentences of fewer than ``MIN_WORDS`` words ("Sure!", "In short:") state nothing to look up and are
 left out; the offsets of the ones kept still point into the text as submitted.
@@ -20,18 +21,19 @@ left out; the offsets of the ones kept still point into the text as submitted.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.chunking import split_blocks, split_prose
-from rag.clauses import clauses
+from rag.clauses import Clause, clauses
 from rag.errors import InvalidRequestError
 
 if TYPE_CHECKING:  # the claims machinery loads when a text is checked, not when the limits are read
-    from rag.claims import Match
+    from rag.claims import LocateResult, Match
     from rag.retrieval import Retriever
 
 MAX_VERIFY_CHARS = 20_000  # longest text one request may check
@@ -73,6 +75,18 @@ class Part:
     markers: tuple[int, ...]  # its own citation numbers, or else the sentence's
     supported: bool
     cited: bool | None
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class ClaimPart:
+    """A clause of a claim that no one source sentence states whole, looked up on its own (``locate_claim``)."""
+
+    start: int  # offsets into the claim as given: claim[start:end] == part.text
+    end: int
+    text: str
+    claim: str  # what was looked up
+    supported: bool
     matches: tuple[Match, ...]
 
 
@@ -192,6 +206,47 @@ def _cited(retriever: Retriever, claim: str, matches: Sequence[Match], spans: Se
     return any(_inside(m, spans) and states(m) for m in local.matches)
 
 
+_Check = Callable[[str, tuple[int, ...], int], tuple[bool, "bool | None", "tuple[Match, ...]"]]
+
+
+def _check_clauses(text: str, start: int, found: Sequence[Clause], markers: tuple[int, ...], check: _Check,
+                   k: int) -> list[Part]:
+    """Each clause of the sentence at ``start`` in ``text`` looked up on its own, with its own markers (or else
+    the sentence's)."""
+    parts = []
+    for clause in found:
+        a, b = start + clause.start, start + clause.end
+        part_markers = tuple(dict.fromkeys(_markers(text[a:b]))) or markers
+        lookup = _claim_text(clause.lookup)
+        parts.append(Part(a, b, text[a:b], lookup, part_markers, *check(lookup, part_markers, k)))
+    return parts
+
+
+def locate_claim(retriever: Retriever, claim: str, k: int = 3, *, doc_ids: Sequence[str] | None = None,
+                 ) -> LocateResult:
+    """``rag.claims.locate``, and for a claim that joins facts ("born in Odessa in 1900 and joined the Cheka in
+    1920") which no source sentence states verbatim, its clauses (``rag.clauses``) looked up one by one: the
+    claim is then supported when every clause is (``parts``, offsets into ``claim``), as ``verify`` judges a
+    sentence. ``matches`` stay the whole claim's."""
+    from rag.claims import locate
+
+    t0 = time.perf_counter()
+    result = locate(retriever, claim, k=k, doc_ids=doc_ids)
+    if result.supported and result.matches[0].match != "paraphrase":
+        return result
+
+    def check(lookup: str, markers: tuple[int, ...], k: int) -> tuple[bool, bool | None, tuple[Match, ...]]:
+        found = locate(retriever, lookup, k=k, doc_ids=doc_ids)
+        return found.supported, None, found.matches
+
+    parts = tuple(ClaimPart(p.start, p.end, p.text, p.claim, p.supported, p.matches)
+                  for p in _check_clauses(claim, 0, clauses(claim), (), check, min(k, PART_MATCHES)))
+    if not parts:
+        return result
+    return dataclasses.replace(result, supported=all(p.supported for p in parts), parts=parts,
+                               took_ms=round((time.perf_counter() - t0) * 1000.0, 3))
+
+
 def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[CitedSpan] | None = None,
            doc_ids: Sequence[str] | None = None) -> VerifyResult:
     """Look up every sentence of ``text`` in the corpus (or the documents ``doc_ids``)."""
@@ -237,12 +292,7 @@ def verify(retriever: Retriever, text: str, k: int = 1, *, citations: Sequence[C
                 uncut += 1
                 found_clauses = []
             budget -= len(found_clauses)
-            for clause in found_clauses:
-                a, b = start + clause.start, start + clause.end
-                own = tuple(dict.fromkeys(_markers(text[a:b])))
-                part_markers = own or markers
-                part = check(_claim_text(clause.lookup), part_markers, min(k, PART_MATCHES))
-                parts.append(Part(a, b, text[a:b], _claim_text(clause.lookup), part_markers, *part))
+            parts = _check_clauses(text, start, found_clauses, markers, check, min(k, PART_MATCHES))
             if parts:
                 supported = all(p.supported for p in parts)
                 cited = None if any(p.cited is None for p in parts) else all(p.cited for p in parts)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Evaluate `locate` (claim lookup) on a claims file: support accuracy, match types and conflicts per kind.
 
-    flock /tmp/rag-heavy.lock .venv/bin/python scripts/eval_claims.py \\
+    .venv/bin/python scripts/eval_claims.py \\
         tests/data/lyushkov_claims_heldout.jsonl --corpus corpus --details /tmp/claims-details.jsonl
 
 A claims file has one JSON object per line: ``id``, ``claim``, ``supported`` (gold), ``kind``
@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.answering import locate  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation import EvalSet, build_retriever, evidence_hit  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
+from rag.verify import locate_claim as locate  # noqa: E402 - what /v1/locate serves: clause by clause when cut
 
 KINDS = ("verbatim", "paraphrase", "conflict", "unsupported-ontopic", "offtopic")
 

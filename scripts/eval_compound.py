@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Measure how `verify` checks sentences that join two facts (rag/clauses.py), on synthetic claims.
 
-    flock /tmp/rag-heavy.lock .venv/bin/python scripts/eval_compound.py --squad ../shared/eval/squad \\
+    .venv/bin/python scripts/eval_compound.py --squad ../shared/eval/squad \\
         --corpus corpus --work /tmp/rag-calib [-n 200] [--dump FILE]
 
 The claims are made in the SQuAD worlds of scripts/_devdata.py (both folds; nothing is fitted):

@@ -591,6 +591,22 @@ def test_locate_lists_what_a_match_does_not_state(client: TestClient) -> None:
     assert top["conflicts"] == [{"claim": "1816", "source": "1815"}, {"claim": "Babbage was born", "source": "Ada was born"}]
 
 
+def test_locate_checks_a_claim_that_joins_facts_by_its_clauses(client: TestClient) -> None:
+    claim = "Ada was born in London on 10 December 1815; she died of uterine cancer on 27 November 1853"
+    body = client.post("/v1/locate", json={"claim": claim, "k": 2}).json()
+    assert [p["claim"] for p in body["parts"]] == ["Ada was born in London on 10 December 1815",
+                                                   "Ada died of uterine cancer on 27 November 1853"]
+    assert [p["supported"] for p in body["parts"]] == [True, False] and body["supported"] is False
+    for p in body["parts"]:
+        assert claim[p["start"]:p["end"]] == p["text"] and 1 <= len(p["matches"]) <= 2
+        for m in p["matches"]:
+            span = client.get(f"/v1/documents/{m['doc_id']}/span", params={"start": m["start"], "end": m["end"]})
+            assert span.json()["text"] == m["text"]
+    assert {"claim": "1853", "source": "1852"} in body["parts"][1]["matches"][0]["conflicts"]
+    one = client.post("/v1/locate", json={"claim": "Ada was born in London on 10 December 1815."}).json()
+    assert one["parts"] == [] and one["supported"] is True
+
+
 def test_verify(client: TestClient) -> None:
     """A text written from /v1/context, checked sentence by sentence: offsets into the text, matches that
     slice the source, and markers checked against the citation table."""

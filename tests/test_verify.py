@@ -7,7 +7,15 @@ import pytest
 from rag.answering import build_context, locate
 from rag.errors import InvalidRequestError
 from rag.retrieval import Retriever
-from rag.verify import MAX_CLAUSES_CHECKED, MAX_STATEMENTS, MAX_VERIFY_CHARS, CitedSpan, statements, verify
+from rag.verify import (
+    MAX_CLAUSES_CHECKED,
+    MAX_STATEMENTS,
+    MAX_VERIFY_CHARS,
+    CitedSpan,
+    locate_claim,
+    statements,
+    verify,
+)
 
 BIRTH = "Ada was born in London on 10 December 1815."
 FATHER = "Her father was the poet Lord Byron, who left England when she was an infant."
@@ -154,6 +162,28 @@ def test_a_sentence_joining_two_stated_facts_is_checked_clause_by_clause(retriev
     wrong = verify(retriever, text.replace("1852", "1853")).statements[0]
     assert [p.supported for p in wrong.parts] == [True, False] and not wrong.supported
     assert ("1853", "1852") in [(c.claim, c.source) for c in wrong.parts[1].matches[0].conflicts]
+
+
+def test_locate_claim_looks_up_a_joined_claim_clause_by_clause(retriever: Retriever) -> None:
+    """/v1/locate judges a claim that joins facts as verify judges such a sentence: by its clauses, with offsets
+    into the claim as given; a claim of one fact, or one a source states verbatim, is locate's own result."""
+    claim = "  Ada was born in London on 10 December 1815; she died of uterine cancer on 27 November 1852"
+    found = locate_claim(retriever, claim, k=2)
+    whole = locate(retriever, claim, k=2)
+    assert found.claim == claim and found.matches == whole.matches
+    assert [(p.text, p.claim) for p in found.parts] == [
+        ("Ada was born in London on 10 December 1815", "Ada was born in London on 10 December 1815"),
+        ("she died of uterine cancer on 27 November 1852", "Ada died of uterine cancer on 27 November 1852")]
+    for p in found.parts:
+        assert claim[p.start:p.end] == p.text
+        alone = locate(retriever, p.claim, k=2)
+        assert p.supported == alone.supported and p.matches == alone.matches
+    assert found.supported and all(p.supported for p in found.parts)
+    wrong = locate_claim(retriever, claim.replace("1852", "1853"))
+    assert [p.supported for p in wrong.parts] == [True, False] and not wrong.supported
+    for single in (BIRTH, "Ada was born in Paris in 1816."):  # nothing to cut, or stated verbatim
+        alone, cut = locate(retriever, single), locate_claim(retriever, single)
+        assert cut.parts == () and (cut.supported, cut.matches) == (alone.supported, alone.matches)
 
 
 def test_clauses_take_the_subject_and_their_own_markers(tmp_path) -> None:  # noqa: ANN001

@@ -87,11 +87,13 @@ async def ask(body: AskRequest, state: StateDep, retriever: RetrieverDep) -> Any
 
 @router.post("/locate", response_model=LocateResponse, responses=errors(404))
 async def locate(body: LocateRequest, state: StateDep, retriever: RetrieverDep) -> Any:
-    """Where the corpus states a claim (exact, normalized or paraphrase), with conflicting details.
+    """Where the corpus states a claim (exact, normalized or paraphrase), with conflicting details. A claim that
+    joins facts ("born in Odessa in 1900 and joined the Cheka in 1920") is also looked up clause by clause
+    (`parts`) unless a source sentence states it verbatim, and is supported when every clause is.
 
     `doc_ids` and `metadata` restrict the search to those documents: "is this claim in *these* sources?"
     """
-    from rag.answering import locate as find
+    from rag.verify import locate_claim as find
 
     values = enforce(body, state.settings)
     doc_ids = filter_documents(retriever.index, values["doc_ids"], values["metadata"])

@@ -142,10 +142,27 @@ class Match(BaseModel):
                                examples=[["Takeoka"]])
 
 
+class ClaimPart(BaseModel):
+    start: int = Field(description="offsets into the claim as sent: claim[start:end] is this clause as written")
+    end: int
+    text: str
+    claim: str = Field(description="what was looked up: the clause, with the claim's subject when it has none of "
+                                   "its own or opens with a pronoun ('joined the Cheka' → 'Lyushkov joined the "
+                                   "Cheka')")
+    supported: bool = Field(description="the corpus states this clause")
+    matches: list[Match] = Field(description="the clause's best matches, best first (at most 3, and at most k)")
+
+
 class LocateResponse(BaseModel):
     claim: str
-    supported: bool
-    matches: list[Match]
+    supported: bool = Field(description="the corpus states the claim: the best match is exact or normalized; or, "
+                                        "for a claim that joins clauses ('born in Odessa and joined the Cheka'), "
+                                        "every one of its `parts` is stated; or else the best match is a "
+                                        "paraphrase with nothing contradicted or left unstated")
+    matches: list[Match] = Field(description="the whole claim's best matches, best first")
+    parts: list[ClaimPart] = Field(default=[], description="the claim's clauses, each looked up on its own, when no "
+                                                           "source sentence states it verbatim and it can be cut at "
+                                                           "'and', ';', ', but' or 'who'; empty otherwise")
     index_version: str
     took_ms: float
 

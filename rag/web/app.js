@@ -290,13 +290,11 @@ async function runQuery(mode, q) {
     let several = mode === "claim" && severalSentences(q);
     let data = several ? await api("/v1/verify", { text: q })
       : mode === "claim" ? await api("/v1/locate", { claim: q }) : await api("/v1/ask", { question: q });
-    if (mode === "claim" && !several && !data.supported) {
-      // one sentence that no source sentence states whole may join facts stated apart: check its clauses
-      const checked = await api("/v1/verify", { text: q });
-      if (checked.statements.length === 1 && checked.statements[0].parts.length) {
-        several = true;
-        data = checked;
-      }
+    if (mode === "claim" && !several && data.parts.length) {
+      // a claim that joins facts was looked up clause by clause: shown as a one-sentence check
+      several = true;
+      data = { statements: [{ ...data, text: q, start: 0, end: q.length, markers: [], cited: null }],
+        supported: data.supported ? 1 : 0, unsupported: data.supported ? 0 : 1 };
     }
     if (seq !== requestSeq) return;
     results.replaceChildren(...(several ? renderVerify(data) : mode === "claim" ? renderClaim(data) : renderAsk(data)));
