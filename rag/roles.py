@@ -34,7 +34,9 @@ every use of the verb's stem in the source ("executed", "execution") follows, in
 subject that is another name (a name after the sentence's start, a comma or "that", "after"… and before
 a verb), and the claim's subject is not named from there on, that is a conflict,
 ``("Lyushkov was executed", "Deribas had been arrested … execution")``. A pronoun subject in between is
-no evidence ("admitted that he executed Lyushkov").
+no evidence ("admitted that he executed Lyushkov"). Likewise a description: "Blyukher was the Far East Air
+Corps Commander" against "…Albert Yanovich Lapin (the Far East Air Corps Commander)", which gives it to
+another name in brackets, after a comma or a copula.
 """
 
 from __future__ import annotations
@@ -320,20 +322,83 @@ def role_conflicts(claim: str, source: str, names: Iterable[str], *, source_star
     is_name = {word: ids.setdefault(root(word), len(ids)) for word in list(parent)}
     if not ids:
         return ()
-    claim_slots = _slots(claim, _tokens(claim, is_name, capitalised_names=False))
-    if not claim_slots:
-        return ()
-    source_slots = _slots(source, _tokens(source, is_name, capitalised_names=True,
-                                          first_is_name=source_starts_with_name), strangers=True)
-    out = []
-    for key, (held, words) in claim_slots.items():
-        found = source_slots.get(key)
-        if found is not None and not held & found[0]:
-            out.append((words, found[1]))
     claim_tokens = _tokens(claim, is_name, capitalised_names=False)
     source_tokens = _tokens(source, is_name, capitalised_names=True, first_is_name=source_starts_with_name)
+    out = []
+    claim_slots = _slots(claim, claim_tokens)
+    if claim_slots:
+        source_slots = _slots(source, source_tokens, strangers=True)
+        for key, (held, words) in claim_slots.items():
+            found = source_slots.get(key)
+            if found is not None and not held & found[0]:
+                out.append((words, found[1]))
     out.extend(_event_owner_conflicts(claim, claim_tokens, source, source_tokens))
+    out.extend(_title_conflicts(claim, claim_tokens, source, source_tokens))
     return tuple(dict.fromkeys(out))
+
+
+# -- whose title: "Blyukher was the Far East Air Corps Commander" against "…, and Albert Lapin (the Far East Air
+# Corps Commander)" ------------------------------------------------------------------------------------------
+_COPULAS = frozenset({"was", "is", "were", "are", "became", "becomes", "remained"})
+_ARTICLES = frozenset({"a", "an", "the"})
+_MAX_TITLE_WORDS = 8
+
+
+def _title_conflicts(claim: str, claim_tokens: list[_Token], source: str, source_tokens: list[_Token],
+                     ) -> list[tuple[str, str]]:
+    """The claim gives its subject a description ("Blyukher was the Far East Air Corps Commander"), and the source
+    gives that description, wherever it has it, to another name: in brackets or after a comma right after that
+    name ("Albert Lapin (the Far East Air Corps Commander)", "Lapin, the Far East Air Corps Commander,") or with
+    a copula ("Lapin was the Far East Air Corps Commander"). A mention of the description with no holder, or
+    with the claim's subject as its holder, is no conflict."""
+    for i, j in _runs(claim_tokens):
+        held = {t.name for t in claim_tokens[i:j] if t.name is not None}
+        if not held or j + 1 >= len(claim_tokens) or claim_tokens[j].text.lower() not in _COPULAS:
+            continue
+        k = j + 1
+        if claim_tokens[k].text.lower() not in _ARTICLES:
+            return []
+        title: list[str] = []
+        for t in claim_tokens[k + 1:k + 1 + _MAX_TITLE_WORDS]:
+            if t.kind == "mark" or t.text.lower() in _CLAUSE:
+                break
+            title.append(t.text.casefold())
+        if len(title) < 2:
+            return []
+        return _held_by_others(source, source_tokens, title, held, claim[claim_tokens[i].start:claim_tokens[k].end]
+                               + claim[claim_tokens[k].end:claim_tokens[k + len(title)].end])
+    return []
+
+
+def _held_by_others(source: str, tokens: list[_Token], title: list[str], held: set[int], claimed: str,
+                    ) -> list[tuple[str, str]]:
+    words = [(m, t) for m, t in enumerate(tokens) if t.kind != "mark"]
+    found = []
+    n = len(title)
+    for w in range(len(words) - n + 1):
+        if [t.text.casefold() for _, t in words[w:w + n]] != title:
+            continue
+        m = words[w][0]  # the title's first token
+        if m == 0 or tokens[m - 1].text.lower() not in _ARTICLES:
+            return []
+        before = m - 2  # "(", ",", or a copula
+        if before < 1 or not (tokens[before].text in ("(", ",") or tokens[before].text.lower() in _COPULAS):
+            return []
+        end = before  # the holder's name group ends just before
+        if tokens[before].text.lower() in _COPULAS and before >= 3 and tokens[before - 1].text.lower() == "who" \
+                and tokens[before - 2].text == ",":
+            end = before - 2  # "Takeoka, who was a young intelligence officer"
+        if tokens[end - 1].kind != "name":
+            return []
+        start = end - 1
+        while start > 0 and tokens[start - 1].kind == "name":
+            start -= 1
+        if any(t.name is not None and t.name in held for t in tokens[start:end]):
+            return []
+        found.append((tokens[start].start, tokens[m + n - 1].end))
+    if not found:
+        return []
+    return [(claimed, source[found[0][0]:found[0][1]])]
 
 
 # -- whose event: "Lyushkov was executed" against "…saw that Deribas had been arrested and sent for execution" --

@@ -175,6 +175,46 @@ THE_SAME_EVENT = [
 ]
 
 
+# whose title: the claim gives its subject a description the sentence gives another name
+PURGE = ("He was given personal orders to aid in elimination of specific officials: Terenti Deribas (the former NKVD "
+         "chief in the Far East, whom Lyushkov was replacing), Vasily Blyukher (a Marshal of the Soviet Union), and "
+         "Albert Yanovich Lapin (the Far East Air Corps Commander).")
+HANDLER_TITLE = "However in 1979, Yutaka Takeoka, who was a young intelligence officer, admitted it."
+ANOTHERS_TITLE = [
+    ("Blyukher was the Far East Air Corps Commander", PURGE, ["Blyukher", "Far", "East", "Air", "Corps", "Commander"],
+     ("Blyukher was the Far East Air Corps Commander", "Albert Yanovich Lapin (the Far East Air Corps Commander")),
+    ("Lapin was a Marshal of the Soviet Union", PURGE, ["Lapin", "Marshal", "Soviet", "Union"],
+     ("Lapin was a Marshal of the Soviet Union", "Vasily Blyukher (a Marshal of the Soviet Union")),
+    ("Lyushkov was a young intelligence officer", HANDLER_TITLE, ["Lyushkov"],
+     ("Lyushkov was a young intelligence officer", "Yutaka Takeoka, who was a young intelligence officer")),
+    ("Lyushkov was the Far East Air Corps Commander", "In 1938 Lapin, the Far East Air Corps Commander, was arrested.",
+     ["Lyushkov", "Far", "East", "Air", "Corps", "Commander"],
+     ("Lyushkov was the Far East Air Corps Commander", "Lapin, the Far East Air Corps Commander")),
+]
+OWN_TITLE = [
+    ("Lapin was the Far East Air Corps Commander", PURGE, ["Lapin", "Far", "East", "Air", "Corps", "Commander"]),
+    ("Vasily Blyukher was a Marshal of the Soviet Union", PURGE, ["Vasily", "Blyukher", "Marshal", "Soviet", "Union"]),
+    ("Yutaka Takeoka was a young intelligence officer", HANDLER_TITLE, ["Yutaka", "Takeoka"]),
+    # a holder that is not read (a pronoun, no holder) is no evidence
+    ("Lyushkov was a young intelligence officer", "In 1979 he was a young intelligence officer.", ["Lyushkov"]),
+    ("Lyushkov was a young intelligence officer", "Being a young intelligence officer was hard.", ["Lyushkov"]),
+    # one holder of several is the claim's subject
+    ("Lyushkov was a young officer", "In 1938 Takeoka (a young officer) met Lyushkov, a young officer too.",
+     ["Lyushkov"]),
+]
+
+
+@pytest.mark.parametrize(("claim", "source", "names", "expected"), ANOTHERS_TITLE)
+def test_another_names_title_is_a_conflict(claim: str, source: str, names: list[str],
+                                           expected: tuple[str, str]) -> None:
+    assert expected in role_conflicts(claim, source, names)
+
+
+@pytest.mark.parametrize(("claim", "source", "names"), OWN_TITLE)
+def test_no_conflict_when_the_title_is_the_subjects_or_unread(claim: str, source: str, names: list[str]) -> None:
+    assert role_conflicts(claim, source, names) == ()
+
+
 @pytest.mark.parametrize(("claim", "source", "names", "expected"), ANOTHERS_EVENT)
 def test_another_subjects_event_is_a_conflict(claim: str, source: str, names: list[str],
                                               expected: tuple[str, str]) -> None:
