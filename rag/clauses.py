@@ -16,6 +16,14 @@ parser, only where the cut is plain:
   1938"), where "who" can only be the subject (not after a comma or a name: "the deputy of Deribas, who
   was executed" is about Deribas).
 
+* after a name that opens the sentence (after an opening phrase, "In 1938, …") and is followed by "who …," or
+  by an appositive "a/an/the …," or "<name>'s …," before its verb ("Lyushkov, who had headed the NKVD in the
+  Far East, defected in 1938"; "Takeoka, a young intelligence officer, admitted…"): the first part is
+  looked up as "Lyushkov had headed the NKVD in the Far East" / "Takeoka was a young intelligence officer",
+  the rest with the name and the opening phrase, and cut further like any sentence. Not after "whom", not
+  for an appositive of time ("the next day") or with a verb, not when the closing comma may be inside
+  brackets or quotes.
+
 A part that opens with "he", "she", "his" or "her" takes the first part's subject too ("Lapin was
 arrested in 1938 and he committed suicide" → "Lapin committed suicide"; "… and his wife was sent to the
 Gulag" → "Lapin's wife was sent to the Gulag"), but only when the first part names no one and nothing
@@ -30,7 +38,7 @@ than two words of their own are not cut off, and a sentence is cut only when eve
 auxiliary or a verb in the past): ", and" also ends lists ("Odessa, Kiev, and Moscow"). A sentence of
 more than ``MAX_CLAUSES`` parts is not cut.
 
-Cuts that need a parser are not made: "which" and "who" elsewhere (the antecedent may be any noun
+Cuts that need a parser are not made: "which", "whom" and "who" elsewhere (the antecedent may be any noun
 before them), "because", "after", participle phrases, and what the parts assert about each other ("He
 defected *because* he feared arrest" states a reason no part states). A sentence of such a kind stays
 one claim.
@@ -304,10 +312,104 @@ def _others_named(words: list[re.Match[str]], i: int, j: int) -> bool:
     return False
 
 
+_NOT_PEOPLE = _PRONOUNS - {"he", "she"}
+_TRAILING = re.compile(r"[\s,;:]+$")
+_MAX_NAME_WORDS = 4
+_MAX_LEAD_WORDS = 12
+# words that open a phrase or clause before the subject: "Like Deribas and Lapin, Blyukher, …", "When the
+# invasion began, Lyushkov, …"
+_LEADS = frozenset({"like", "unlike", "despite", "when", "while", "although", "though", "because", "as", "once",
+                    "shortly", "soon", "early", "late"})
+_APPOSITION_OPENERS = frozenset({"a", "an", "the"})
+# a capitalised first word that opens a sentence without being its subject: "However, the plan, …"
+_DISCOURSE = frozenset({"however", "meanwhile", "nevertheless", "nonetheless", "instead", "moreover", "furthermore",
+                        "additionally", "also", "overall", "yes", "no", "sure", "indeed", "still", "thus", "hence",
+                        "therefore", "consequently", "today", "now", "here", "there", "again", "besides", "otherwise",
+                        "ultimately", "first", "second", "third", "lastly", "next", "so", "well", "in", "on", "at"})
+# an appositive of time is no description of the subject: "Lyushkov, the next day, fled"
+_TIME_WORDS = frozenset({"day", "days", "year", "years", "month", "months", "week", "weeks", "morning", "evening",
+                         "night", "time", "times", "moment", "hour", "hours", "decade", "decades", "century", "spring",
+                         "summer", "autumn", "fall", "winter", "following", "same", "previous"})
+
+
+def _name_word(word: str) -> bool:
+    """A capitalised word of a name: "Lyushkov", "Samoilovich", "Al-Qaeda", "O'Brien"."""
+    bare = word.rstrip(",")
+    return bare[:1].isupper() and bare.replace("-", "").replace("'", "").replace("’", "").isalpha()
+
+
+def _possessive_name(word: str) -> bool:
+    """A name in the possessive, opening an appositive: "Inna, Lyushkov's wife, …"."""
+    return bool(re.fullmatch(r"[A-Z][\w-]*['’]s", word))
+
+
+def _apposition(text: str, words: list[re.Match[str]]) -> list[Clause] | None:
+    """A sentence whose subject, a name, is followed by "who …," or an appositive "a/an/the …," before its
+    verb: "Lyushkov, who had headed the NKVD in the Far East, defected in 1938" gives "Lyushkov had headed the
+    NKVD in the Far East" and "Lyushkov defected in 1938"; "Takeoka, a young intelligence officer, admitted…"
+    gives "Takeoka was a young intelligence officer". An opening phrase ("In 1938, …") goes with the main
+    clause, which is cut further like any sentence. None when the sentence has no such shape."""
+    lead = 0
+    if words and _bare(words[0].group()) in _PREPOSITIONS | _OPENERS | _LEADS:
+        lead = next((n + 1 for n in range(min(len(words), _MAX_LEAD_WORDS)) if words[n].group().endswith(",")), 0)
+        if lead == 0:
+            return None
+    s = lead
+    while s < len(words) and s - lead < _MAX_NAME_WORDS and _name_word(words[s].group()):
+        if words[s].group().endswith(","):
+            break
+        s += 1
+    if s == len(words) or not (_name_word(words[s].group()) and words[s].group().endswith(",")) \
+            or s - lead >= _MAX_NAME_WORDS:
+        return None
+    if s == lead and (_skippable(words[s].group()) or _bare(words[s].group()) in _DISCOURSE | _NOT_PEOPLE):
+        return None  # "However, …", "Later, …", "It, …": no name
+    s += 1  # the word after the subject's comma
+    if s >= len(words):
+        return None
+    opener = _bare(words[s].group())
+    if opener != "who" and opener not in _APPOSITION_OPENERS and not _possessive_name(words[s].group()):
+        return None
+    c = next((n for n in range(s, len(words)) if words[n].group().endswith(",")), None)
+    if c is None or c + 1 >= len(words):
+        return None
+    inner = words[s + 1:c + 1] if opener == "who" else words[s:c + 1]
+    between = "".join(w.group() for w in words[s:c + 1])
+    if any(ch in "()[]" for ch in between) or between.count('"') % 2 or between.count("“") != between.count("”"):
+        return None  # a comma inside brackets or quotes may not close the clause
+    if opener == "who":
+        if not _verb(words[_significant(words, s + 1, c + 1)].group()):
+            return None  # "who" is the subject of a verb: "who had headed …", not "whom …"
+    elif any(_verb(w.group()) or _bare(w.group()) in _TIME_WORDS for w in inner) \
+            or sum(any(ch.isalpha() for ch in w.group()) for w in inner) < 2:
+        return None  # an appositive is a noun phrase that describes: "a young intelligence officer"
+    main = _significant(words, c + 1, len(words))
+    if main >= len(words) or not _verb(words[main].group()):
+        return None
+    subject = text[words[lead].start():words[s - 1].end()].rstrip(",")
+    before = text[words[0].start():words[lead].start()] if lead else ""
+    said = _TRAILING.sub("", text[inner[0].start():inner[-1].end()])
+    first_end = words[0].start() + len(_TRAILING.sub("", text[words[0].start():words[c].end()]))  # no comma
+    first = Clause(words[0].start(), first_end, f"{subject} {said}" if opener == "who" else f"{subject} was {said}")
+    rest_start, end = words[c + 1].start(), len(text.rstrip())
+    prefix = f"{before}{subject} "
+    rest = f"{prefix}{text[rest_start:end]}"
+    parts = [Clause(rest_start, end, rest)]
+    cut = clauses(rest)
+    if 0 < len(cut) < MAX_CLAUSES:  # the main clause joins facts too: "…, defected in 1938 and was killed …"
+        def back(o: int) -> int:
+            return rest_start + max(0, o - len(prefix))
+        parts = [Clause(back(p.start), back(p.end), p.lookup) for p in cut]
+    return [first, *parts]
+
+
 def clauses(text: str) -> list[Clause]:
     """The clauses of one sentence ``text`` that can be checked on their own, or [] when it is not cut
     (one clause, or a subject that cannot be read)."""
     words = list(_WORD.finditer(text))
+    found = _apposition(text, words)
+    if found is not None:
+        return found
     cuts = _cuts(words)
     if not cuts:
         return []

@@ -86,6 +86,20 @@ from rag.clauses import MAX_CLAUSES, clauses
     ("Lyushkov was a Soviet secret police officer who was born in Odessa.",
      [("Lyushkov was a Soviet secret police officer", "Lyushkov was a Soviet secret police officer"),
       ("was born in Odessa.", "Lyushkov was born in Odessa.")]),
+    # a name, then "who …," or an appositive "a/an/the …," or "<name>'s …," before its verb: two facts
+    ("Lyushkov, who had headed the NKVD in the Far East, defected to Japan in 1938.",
+     [("Lyushkov, who had headed the NKVD in the Far East", "Lyushkov had headed the NKVD in the Far East"),
+      ("defected to Japan in 1938.", "Lyushkov defected to Japan in 1938.")]),
+    ("Yutaka Takeoka, a young intelligence officer, admitted that he executed Lyushkov.",
+     [("Yutaka Takeoka, a young intelligence officer", "Yutaka Takeoka was a young intelligence officer"),
+      ("admitted that he executed Lyushkov.", "Yutaka Takeoka admitted that he executed Lyushkov.")]),
+    ("Inna, Lyushkov's wife, was sent to the Gulag.",
+     [("Inna, Lyushkov's wife", "Inna was Lyushkov's wife"), ("was sent to the Gulag.", "Inna was sent to the Gulag.")]),
+    # an opening phrase goes with the main clause, which is cut further; quotes inside the clause are whole
+    ('In June 1938, Lyushkov, who had been ordered to Moscow "for new work", fled and was debriefed by Japan.',
+     [('In June 1938, Lyushkov, who had been ordered to Moscow "for new work"',
+       'Lyushkov had been ordered to Moscow "for new work"'),
+      ("fled", "In June 1938, Lyushkov fled"), ("was debriefed by Japan.", "Lyushkov was debriefed by Japan.")]),
 ])
 def test_a_sentence_is_cut_into_its_clauses(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(text[c.start:c.end], c.lookup) for c in clauses(text)] == expected
@@ -126,6 +140,16 @@ def test_a_sentence_is_cut_into_its_clauses(text: str, expected: list[tuple[str,
     # inside quotes
     'Lyushkov said "I was born in Kiev and joined the Cheka" in Tokyo.',
     "Deribas was arrested and shot.",  # a part of fewer than two words stays with the one before
+    # no appositive: a list of names, an aside, a time, "whom", a relative clause that ends the sentence, an
+    # opening adverb, a comma inside quotes
+    "Lyushkov, Deribas, and Blyukher were arrested.",
+    "Lyushkov, however, fled to Japan.",
+    "Lyushkov, the next day, fled to Japan.",
+    "Lyushkov, whom Stalin distrusted, fled to Japan.",
+    "Lyushkov, who fled to Japan.",
+    "However, the plan, a bold one, failed.",
+    'Lyushkov, who said "I fled, I lived", was interviewed.',
+    "Lyushkov, the Japanese, and the Soviets fought.",
     "",
     "and",
 ])
@@ -145,7 +169,8 @@ def test_a_part_without_a_subject_is_not_cut_off_when_the_first_has_none() -> No
 
 
 @given(st.lists(st.sampled_from(list("ab ,;.()[]\t\xa0") + ["and ", "was ", "joined ", "He ", "he ", "his ",
-                                                                  "who ", "the ", "Ada "]),
+                                                                  "who ", "the ", "Ada ", "Ada, ", "a ", "In ",
+                                                                  "Lord's ", '"']),
                 max_size=40).map("".join))
 def test_clauses_are_spans_of_the_text_in_order(text: str) -> None:
     found = clauses(text)
