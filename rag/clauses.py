@@ -75,7 +75,13 @@ _PAST_ONLY = frozenset({"fled", "took", "gave", "became", "went", "wrote", "died
                         "undertook", "oversaw", "underwent", "defected", "arrived", "returned", "emigrated",
                         "travelled", "traveled", "worked", "served", "lived", "remained", "disappeared", "escaped",
                         "participated", "succeeded", "belonged", "existed", "happened", "occurred", "resigned",
-                        "retired", "collapsed", "survived", "failed", "surrendered"})
+                        "retired", "collapsed", "survived", "failed", "surrendered", "vanished", "departed",
+                        "perished", "stayed", "emerged", "appeared", "waited", "hesitated"})
+# verbs a passive keeps before a complement ("was promoted and named chief of the NKVD", "and awarded the Order"),
+# unless a pronoun follows ("and named his deputy"); "made" is left out: "was arrested and made a statement"
+_COMPLEMENT_PASSIVES = frozenset({"named", "appointed", "elected", "awarded", "promoted", "declared", "deemed",
+                                  "considered", "granted"})
+_OBJECT_PRONOUNS = frozenset({"him", "her", "them", "it", "his", "their", "its", "me", "us"})
 MAX_CLAUSES = 4  # a sentence of more parts is checked whole (each part costs a lookup)
 # after a participle, what leaves it passive: "(was) executed in 1938", "(was) sent to the Gulag"; an object
 # makes it active ("joined the Party", "studied law") even after "was born …"
@@ -403,9 +409,29 @@ def _apposition(text: str, words: list[re.Match[str]]) -> list[Clause] | None:
     return [first, *parts]
 
 
+def _balanced(lookup: str) -> str:
+    """A lookup without the quote mark a cut left alone at its edge ('“Lyushkov joined…' of '“Lyushkov joined…
+    and fled.”')."""
+    if lookup.count("“") > lookup.count("”") and lookup.startswith("“"):
+        lookup = lookup[1:]
+    if lookup.count("”") > lookup.count("“") and lookup.rstrip(".").endswith("”"):
+        lookup = lookup.rstrip(".")[:-1] + ("." if lookup.endswith(".") else "")
+    if lookup.count('"') % 2:
+        if lookup.startswith('"'):
+            lookup = lookup[1:]
+        elif lookup.rstrip(".").endswith('"'):
+            lookup = lookup.rstrip(".")[:-1] + ("." if lookup.endswith(".") else "")
+    return lookup
+
+
 def clauses(text: str) -> list[Clause]:
     """The clauses of one sentence ``text`` that can be checked on their own, or [] when it is not cut
     (one clause, or a subject that cannot be read)."""
+    found = _clauses(text)
+    return [Clause(c.start, c.end, _balanced(c.lookup)) for c in found]
+
+
+def _clauses(text: str) -> list[Clause]:
     words = list(_WORD.finditer(text))
     found = _apposition(text, words)
     if found is not None:
@@ -458,7 +484,8 @@ def clauses(text: str) -> list[Clause]:
             return []
         following = _bare(words[head + 1].group()) if head + 1 < j else ""
         if subject.passive and _participle(first) and _bare(first) not in _AUXILIARIES | _PAST_ONLY \
-                and following in _PASSIVE_NEXT:
+                and (following in _PASSIVE_NEXT or _bare(first) in _PARTICIPLES
+                     or _bare(first) in _COMPLEMENT_PASSIVES and following not in _OBJECT_PRONOUNS):
             who += " " + subject.passive  # "was arrested and executed in 1938"
         out.append(Clause(start, end, f"{who} {part}"))
     return out

@@ -412,14 +412,16 @@ _MAX_ADVERBS = 2
 _MAX_AUXILIARIES = 3
 
 
-def _subject_verb(tokens: list[_Token], i: int, j: int) -> tuple[int, str] | None:
+def _subject_verb(tokens: list[_Token], i: int, j: int, anywhere: bool = False) -> tuple[int, str] | None:
     """When the name group [i, j) is a clause's subject (it opens the text or follows a comma, a semicolon,
-    a colon or a clause opener, and a verb in the past comes next, after auxiliaries and adverbs), its verb's
-    token and voice: "passive" ("Deribas had been arrested") or "active" ("Sorge obtained", "had debriefed")."""
+    a colon or a clause opener, or stands ``anywhere``, and a verb in the past comes next, after auxiliaries and
+    adverbs), its verb's token and voice: "passive" ("Deribas had been arrested") or "active" ("Sorge
+    obtained", "had debriefed")."""
     k = i - 1
     while k >= 0 and tokens[k].text.lower() in ("the", "a", "an"):
         k -= 1
-    if k >= 0 and not (tokens[k].kind == "mark" and tokens[k].text in ",;:" or tokens[k].text.lower() in _OPENERS):
+    if k >= 0 and not anywhere \
+            and not (tokens[k].kind == "mark" and tokens[k].text in ",;:" or tokens[k].text.lower() in _OPENERS):
         return None
     auxiliaries: list[str] = []
     adverbs = 0
@@ -449,6 +451,28 @@ def _subject_verb(tokens: list[_Token], i: int, j: int) -> tuple[int, str] | Non
     if (auxiliaries and _participle(verb)) or (not auxiliaries and past_tense(verb)):
         return k, "active"
     return None
+
+
+_POSSESSIVE_PRONOUNS = frozenset({"his", "her", "their", "its"})
+_OBJECT_STARTS = frozenset({"him", "her", "them", "it", "the", "a", "an", "his", "their"})
+
+
+def _voice_at(tokens: list[_Token], m: int, verb: int, owner_voice: str) -> str:
+    """The voice of the word at token ``m``, a use of the claim's verb in the clause whose verb is at ``verb``:
+    the clause's own, unless the word is a later verb of its own ("was ordered to kill him and shot him":
+    "shot" has an object, active; "the confusion caused by": passive; "was … executed": passive)."""
+    if m == verb or not past_tense(tokens[m].text):
+        return owner_voice
+    before = tokens[m - 1].text.lower() if m > 0 else ""
+    after = tokens[m + 1] if m + 1 < len(tokens) else None
+    if before in _BE:
+        return "passive"
+    if after is not None and after.text.lower() == "by":
+        return "passive"
+    if before in ("had", "has", "have") or after is not None and (after.kind == "name"
+                                                                  or after.text.lower() in _OBJECT_STARTS):
+        return "active"
+    return owner_voice
 
 
 def _event_owner_conflicts(claim: str, claim_tokens: list[_Token], source: str, source_tokens: list[_Token],
@@ -489,18 +513,18 @@ def _owned_by_others(source: str, tokens: list[_Token], stem: str, voice: str, h
     for m, t in enumerate(tokens):
         lower = t.text.lower()
         if t.kind != "name" and lower in _SUBJECT_PRONOUNS \
-                and (lower in ("who", "which") or _subject_verb(tokens, m, m + 1) is not None):
-            owner = None
+                and (lower in ("who", "which") or _subject_verb(tokens, m, m + 1, anywhere=True) is not None):
+            owner = None  # "…summoned him, but fearing arrest he fled": a subject not read
         i = group_at_end.get(m)
         if i is not None:
             found = _subject_verb(tokens, i, m + 1)
             if found is not None:
                 owner = (i, m + 1, found[0], found[1])
         if t.kind == "content" and stem_word(t.text) == stem:
-            if owner is None:
-                return []
+            if owner is None or any(u.text.lower() in _POSSESSIVE_PRONOUNS for u in tokens[max(0, m - 2):m]):
+                return []  # no subject read, or "his defection": someone the pronoun may mean
             a, b, verb, source_voice = owner
-            if verb > m or source_voice != voice or named[n] > named[a]:
+            if verb > m or _voice_at(tokens, m, verb, source_voice) != voice or named[n] > named[a]:
                 return []  # a later verb, another voice, or the claim's subject named from there on
             spans.append((tokens[a].start, t.end))
     if not spans:

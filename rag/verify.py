@@ -82,7 +82,7 @@ class Part:
 class ClaimPart:
     """A clause of a claim that no one source sentence states whole, looked up on its own (``locate_claim``)."""
 
-    start: int  # offsets into the claim as given: claim[start:end] == part.text
+    start: int  # offsets into LocateResult.claim (the API trims the claim it is sent): claim[start:end] == part.text
     end: int
     text: str
     claim: str  # what was looked up

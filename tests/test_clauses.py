@@ -86,6 +86,20 @@ from rag.clauses import MAX_CLAUSES, clauses
     ("Lyushkov was a Soviet secret police officer who was born in Odessa.",
      [("Lyushkov was a Soviet secret police officer", "Lyushkov was a Soviet secret police officer"),
       ("was born in Odessa.", "Lyushkov was born in Odessa.")]),
+    # a passive keeps its auxiliary before a complement, not for a verb that takes none or before a pronoun
+    ("Lyushkov was promoted in 1936 and named chief of the NKVD.",
+     [("Lyushkov was promoted in 1936", "Lyushkov was promoted in 1936"),
+      ("named chief of the NKVD.", "Lyushkov was named chief of the NKVD.")]),
+    ("Lyushkov was last seen in Dalian and vanished in August 1945.",
+     [("Lyushkov was last seen in Dalian", "Lyushkov was last seen in Dalian"),
+      ("vanished in August 1945.", "Lyushkov vanished in August 1945.")]),
+    ("Lyushkov was promoted in 1936 and named his deputy.",
+     [("Lyushkov was promoted in 1936", "Lyushkov was promoted in 1936"),
+      ("named his deputy.", "Lyushkov named his deputy.")]),
+    # a lookup keeps no quote mark that the cut left alone
+    ("“Lyushkov was born in Odessa,” and he joined the Cheka in 1920.",
+     [("“Lyushkov was born in Odessa,”", "“Lyushkov was born in Odessa,”"),
+      ("he joined the Cheka in 1920.", "Lyushkov joined the Cheka in 1920.")]),
     # a name, then "who …," or an appositive "a/an/the …," or "<name>'s …," before its verb: two facts
     ("Lyushkov, who had headed the NKVD in the Far East, defected to Japan in 1938.",
      [("Lyushkov, who had headed the NKVD in the Far East", "Lyushkov had headed the NKVD in the Far East"),

@@ -172,6 +172,16 @@ THE_SAME_EVENT = [
     ("Lyushkov was executed", "The execution of Lyushkov was kept secret.", ["Lyushkov"]),
     ("Lyushkov was executed", "Yanagita ordered the execution.", ["Lyushkov"]),  # the first word is not read as a name
     ("Elway was replaced", "Kubiak replaced Elway as coach.", ["Elway"]),
+    # a pronoun subject anywhere, "his" before the word, a later verb with an object or "by" (a review's finds)
+    ("Lyushkov commanded the NKVD troops", "In 1936, Stalin appointed him, and in 1937 he commanded the NKVD troops.",
+     ["Lyushkov", "NKVD"]),
+    ("Lyushkov fled to Japan", "In 1938, Stalin summoned him to Moscow, but fearing arrest he fled to Japan.",
+     ["Lyushkov", "Japan"]),
+    ("Lyushkov defected in 1938", "In 1938, Richard Sorge reported his defection to Moscow.", ["Lyushkov"]),
+    ("Lyushkov was shot by Takeoka", "In 1945, Takeoka was ordered by Yanagita to kill him and shot him in Dalian.",
+     ["Lyushkov", "Takeoka"]),
+    ("Stalin caused great confusion", "In 1945, Lyushkov vanished amid the confusion caused by the invasion.",
+     ["Stalin"]),
 ]
 
 

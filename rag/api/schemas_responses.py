@@ -143,7 +143,8 @@ class Match(BaseModel):
 
 
 class ClaimPart(BaseModel):
-    start: int = Field(description="offsets into the claim as sent: claim[start:end] is this clause as written")
+    start: int = Field(description="offsets into the response's `claim` (the claim as sent, without surrounding "
+                                   "whitespace): claim[start:end] is this clause as written")
     end: int
     text: str
     claim: str = Field(description="what was looked up: the clause, with the claim's subject when it has none of "
