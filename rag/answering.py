@@ -20,9 +20,11 @@ from rag.calibration import (
     ABSTAIN_BELOW,
     CONFIDENCE,
     RANKER,
+    CorpusStats,
     Logistic,
     QuestionInfo,
     analyse_question,
+    answer_features,
     confidence_features,
     corpus_stats,
     sentence_features,
@@ -34,6 +36,7 @@ from rag.documents import Answer, Citation, Passage, ShortAnswer, citation_label
 from rag.errors import InvalidRequestError
 from rag.retrieval import Query, Retriever, restating_prose
 from rag.short_answers import short_answer
+from rag.soft_match import soft_coverage, token_vectors
 from rag.store import Index
 
 CANDIDATE_CHUNKS = 8  # sentences of this many best chunks compete for the answer
@@ -70,6 +73,7 @@ class Evidence:
     best: int  # position of the chosen candidate (-1 when there is none)
     unknown: float  # share of the question's (IDF-weighted) words that the index never uses
     confidence: float
+    answer: tuple[float, ...] = (0.0, 1.0, 0.0)  # the chosen sentence's ANSWER_FEATURES (rag.calibration)
 
 
 def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE_CHUNKS, *,
@@ -95,8 +99,22 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
     logits = ranker.logit(feats)
     best = prefer_prose(index, sids, logits, int(np.argmax(logits)))
     unknown = unknown_share(info, stats)
-    conf = float(confidence.proba(confidence_features(logits, feats, unknown)[None, :])[0])
-    return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf)
+    soft = answer_soft_coverage(retriever, query.text, info, stats, sids[best])
+    answer = answer_features(query.text, info, index.sentences[sids[best]].text, soft, stats.usage)
+    conf = float(confidence.proba(confidence_features(logits, feats, unknown, answer)[None, :])[0])
+    return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf, answer)
+
+
+def answer_soft_coverage(retriever: Retriever, question: str, info: QuestionInfo, stats: CorpusStats,
+                         sentence_id: int) -> tuple[float, float]:
+    """``rag.soft_match.soft_coverage`` of one candidate sentence, from one call for both texts' token vectors."""
+    tokens = stats.sentence_tokens[sentence_id]
+    if all(t in tokens for t in info.tokens):
+        return soft_coverage(question, info, stats, tokens, None)  # every word there: no model call needed
+    text = retriever.index.sentences[sentence_id].text
+    vectors = token_vectors(retriever.embedder, [question, text])
+    pair = (vectors[0], vectors[1]) if vectors is not None else None
+    return soft_coverage(question, info, stats, tokens, pair)
 
 
 def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray, best: int) -> int:

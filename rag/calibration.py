@@ -3,9 +3,11 @@
 Two small logistic regressions, implemented with numpy:
 
 * the *ranker* scores each candidate sentence: "does this sentence contain the answer?";
-* the *confidence* model looks at the best sentence of a question (and how it stands out) and
-  gives the calibrated probability that it answers the question; ``ask`` abstains below
-  ``ABSTAIN_BELOW``.
+* the *confidence* model looks at the best sentence of a question (and how it stands out, how well
+  it covers the question's words in meaning, ``rag.soft_match``, and whether it names what an identity
+  question asks for, ``rag.identity``) and gives the calibrated probability that it answers the
+  question; ``ask`` abstains below ``ABSTAIN_BELOW``. It is fitted on the SQuAD fold A world and the
+  held-out Lyushkov questions (natural paraphrases, which SQuAD lacks); docs/answers.md.
 
 Features never use the retriever's fused scores (whose weights are tuned elsewhere), only its
 ranking, the index's vectors and BM25, and counts over the index's own vocabulary.
@@ -120,7 +122,9 @@ def corpus_stats(index: Index) -> CorpusStats:
 # -- features --------------------------------------------------------------------------------------
 SENTENCE_FEATURES = ("dense", "bm25", "coverage", "context_coverage", "chunk_rank", "kind_expected",
                      "kind_present", "log_chars", "is_item")
-CONFIDENCE_FEATURES = ("ranker", "margin", "dense", "coverage", "context_coverage", "oov", "kind_missing")
+CONFIDENCE_FEATURES = ("ranker", "margin", "dense", "coverage", "context_coverage", "oov", "kind_missing", "soft",
+                       "soft_min", "identity_missing")
+ANSWER_FEATURES = ("soft", "soft_min", "identity_missing")  # of the answer sentence only: ``answer_features``
 
 
 def coverage(question: QuestionInfo, stats: CorpusStats, tokens: frozenset[str]) -> float:
@@ -159,15 +163,31 @@ def unknown_share(question: QuestionInfo, stats: CorpusStats) -> float:
     return sum(w for t, w in zip(question.tokens, weights, strict=True) if t not in stats.df) / sum(weights)
 
 
-def confidence_features(ranker: np.ndarray, features: np.ndarray, unknown: float) -> np.ndarray:
-    """``CONFIDENCE_FEATURES`` of the best candidate, given all candidates' ranker logits and features."""
+def answer_features(question_text: str, question: QuestionInfo, sentence: str, soft: tuple[float, float],
+                    usage: WordUsage | None = None) -> tuple[float, ...]:
+    """``ANSWER_FEATURES`` of the answer sentence: its soft coverage (``rag.soft_match``) and whether it
+    mentions what an identity question asks to name without naming it (``rag.identity``; ``usage`` tells
+    whether the sentence's first word is a name)."""
+    from rag.identity import identity_focus, unnamed
+
+    focus = identity_focus(question_text)
+    missing = focus is not None and unnamed(sentence, focus, question.words,
+                                            usage.is_name if usage is not None else None) is True
+    return soft[0], soft[1], 1.0 if missing else 0.0
+
+
+def confidence_features(ranker: np.ndarray, features: np.ndarray, unknown: float, answer: tuple[float, ...],
+                        ) -> np.ndarray:
+    """``CONFIDENCE_FEATURES`` of the best candidate, given all candidates' ranker logits and features, and
+    the answer sentence's ``answer_features``."""
     names = SENTENCE_FEATURES
     order = np.argsort(-ranker, kind="stable")
     best = features[order[0]]
     margin = float(ranker[order[0]] - ranker[order[1]]) if len(order) > 1 else 4.0
     missing = best[names.index("kind_expected")] * (1.0 - best[names.index("kind_present")])
     return np.array([ranker[order[0]], min(margin, 4.0), best[names.index("dense")],
-                     best[names.index("coverage")], best[names.index("context_coverage")], unknown, missing])
+                     best[names.index("coverage")], best[names.index("context_coverage")], unknown, missing,
+                     *answer])
 
 
 # -- logistic models ---------------------------------------------------------------------------------
@@ -251,5 +271,6 @@ def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: f
 # a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
 # questions. The threshold withholds 5% of the correct answers on fold A.
 RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
-CONFIDENCE = Logistic(-8.4880, (0.4155, 0.5305, 3.2658, 0.2617, 1.7249, -0.2681, 0.1906))
-ABSTAIN_BELOW = 0.185
+CONFIDENCE = Logistic(-7.1510, (0.1269, 0.4771, 2.6485, -0.4212, 0.2525, 1.3236, 0.0365, 4.0943, 1.4936,
+                                 -2.6185))
+ABSTAIN_BELOW = 0.246

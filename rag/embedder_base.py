@@ -69,3 +69,14 @@ class FakeEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One "word piece" per word: its offsets and its hashed vector (rag.soft_match)."""
+        out = []
+        for text in texts:
+            words = list(_TOKEN.finditer(text))
+            offsets = np.array([(m.start(), m.end()) for m in words], dtype=np.int64).reshape(len(words), 2)
+            vectors = np.stack([self._vector(m.group()) for m in words]) if words else np.zeros((0, self.dim),
+                                                                                              np.float32)
+            out.append((offsets, vectors))
+        return out

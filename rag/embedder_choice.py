@@ -91,6 +91,10 @@ class AutoEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._resolve()[0].embed_query(text)
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The query backend's token vectors (rag.soft_match)."""
+        return self._resolve()[0].token_vectors(texts)  # type: ignore[attr-defined, no-any-return]
+
 
 EMBEDDERS = ("auto", "onnx", "sentence-transformers", "fake")
 _SHARED: dict[tuple[str, int, str, int, int], Embedder] = {}

@@ -154,6 +154,25 @@ class OnnxEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.queries(text)
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's word pieces (without [CLS]/[SEP]): character offsets and unit-length contextual vectors."""
+        if not texts:
+            return []
+        encodings = self._tokenizer_().encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session(self.query_threads).run(None, feeds)[0]
+        out = []
+        for row, e in enumerate(encodings):
+            keep = [j for j, (special, m) in enumerate(zip(e.special_tokens_mask, e.attention_mask, strict=True))
+                    if m and not special]
+            vectors = hidden[row, keep].astype(np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            offsets = np.array([e.offsets[j] for j in keep], dtype=np.int64).reshape(len(keep), 2)
+            out.append((offsets, vectors))
+        return out
+
 
 
 

@@ -67,3 +67,21 @@ class SentenceTransformerEmbedder:
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.ascontiguousarray(vectors[0], dtype=np.float32)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's word pieces (without [CLS]/[SEP]): character offsets and unit-length contextual vectors."""
+        if not texts:
+            return []
+        model = self.model
+        hidden = model.encode(list(texts), output_value="token_embeddings", convert_to_numpy=False,
+                              show_progress_bar=False)
+        out = []
+        for text, tokens in zip(texts, hidden, strict=True):
+            encoded = model.tokenizer(text, return_offsets_mapping=True, return_special_tokens_mask=True,
+                                      truncation=True, max_length=model.max_seq_length)
+            keep = [j for j, special in enumerate(encoded["special_tokens_mask"]) if not special]
+            vectors = tokens.float().numpy()[keep].astype(np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            offsets = np.array([encoded["offset_mapping"][j] for j in keep], dtype=np.int64).reshape(len(keep), 2)
+            out.append((offsets, vectors))
+        return out

@@ -60,6 +60,9 @@ class CachingEmbedder:
             self.dirty = True
         return self.cache[key]
 
+    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self.inner.token_vectors(texts)
+
     def save(self) -> None:
         if self.dirty:
             self.path.parent.mkdir(parents=True, exist_ok=True)

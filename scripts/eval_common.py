@@ -64,6 +64,10 @@ class CachedEmbedder:
     def prefetch_queries(self, texts: Sequence[str]) -> None:
         self._fill("query", texts)
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Not cached: the answer's confidence reads them (rag.soft_match)."""
+        return self.inner.token_vectors(texts)  # type: ignore[attr-defined, no-any-return]
+
 
 def is_fit_article(doc_id: str) -> bool:
     """The fixed split of SQuAD articles: half for fitting, half for validation (by a hash of the id)."""

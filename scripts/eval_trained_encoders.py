@@ -166,6 +166,9 @@ def query_tower(args: argparse.Namespace, everything: dict, embedder: CachedEmbe
         def embed_query(self, text: str) -> np.ndarray:
             return encode([text])[0].numpy().astype(np.float32)
 
+        def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+            return embedder.token_vectors(texts)  # the bundled model's, as the confidence model was fitted
+
     for label, emb in (("default", embedder), ("query-tower", TunedQueries())):
         for name, (r, qs) in everything.items():  # Lyushkov's unanswerable questions give the abstention rate
             m = evaluate(Retriever(r.index, emb), qs).metrics

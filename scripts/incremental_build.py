@@ -42,6 +42,9 @@ class Counting:
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self.inner.token_vectors(texts)  # type: ignore[attr-defined, no-any-return]
+
 
 def main(corpus: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,12 +1,13 @@
 """Held-out Lyushkov questions (tests/data/lyushkov_heldout_qa.jsonl): the file's own consistency (fast)
 and a quality floor for `rag eval` on it with the real model (slow).
 
-The held-out questions were written without looking at the system's output and are not used to tune
-anything; they estimate quality on wording nobody tuned on. Unlike the development file they ship
-with the project, so nothing here skips when ../shared is absent (except the overlap check).
+The held-out questions were written without looking at the system's output. Since the ninth session they
+are also part of the confidence model's fit (scripts/calibrate_answers.py --fit-also, docs/answers.md): the
+natural paraphrases SQuAD lacks. Unlike the development file they ship with the project, so nothing here
+skips when ../shared is absent (except the overlap check).
 
-tests/data/lyushkov_blind_qa.jsonl is a second, blind set written without running the system at all;
-only its file consistency is checked here (no test runs the system on it, so it stays blind).
+tests/data/lyushkov_blind_qa.jsonl and tests/data/lyushkov_blind2_qa.jsonl were written without running the
+system at all; they validate the confidence model fitted with the held-out file, and get floors here too.
 """
 
 from __future__ import annotations
@@ -23,16 +24,21 @@ from tests.conftest import REPO
 
 HELDOUT = REPO / "tests" / "data" / "lyushkov_heldout_qa.jsonl"
 BLIND = REPO / "tests" / "data" / "lyushkov_blind_qa.jsonl"
-QUESTION_FILES = pytest.mark.parametrize("path", [HELDOUT, BLIND], ids=["heldout", "blind"])
+BLIND2 = REPO / "tests" / "data" / "lyushkov_blind2_qa.jsonl"
+QUESTION_FILES = pytest.mark.parametrize("path", [HELDOUT, BLIND, BLIND2], ids=["heldout", "blind", "blind2"])
 ARTICLE = REPO / "corpus" / "genrikh_lyushkov.txt"
 
 # Measured with the defaults (`rag eval tests/data/lyushkov_heldout_qa.jsonl`, 49 answerable + 15
-# unanswerable): hit@1 0.755, hit@5 0.939, MRR@10 0.849, evidence@1 0.673, answer accuracy 0.327,
-# false abstention 0.592, abstention on unanswerable 0.467. Floors sit about 0.1 below (ceiling above),
+# unanswerable): hit@1 0.755, hit@5 0.939, MRR@10 0.849, evidence@1 0.673, answer accuracy 0.551,
+# false abstention 0.245, abstention on unanswerable 0.467. Floors sit about 0.1 below (ceiling above),
 # so they catch regressions, not noise.
-FLOORS = {"hit@1": 0.65, "hit@5": 0.84, "mrr@10": 0.75, "evidence@1": 0.57, "answer_accuracy": 0.22,
+FLOORS = {"hit@1": 0.65, "hit@5": 0.84, "mrr@10": 0.75, "evidence@1": 0.57, "answer_accuracy": 0.45,
           "abstention_unanswerable": 0.33}
-CEILINGS = {"false_abstention": 0.7}
+CEILINGS = {"false_abstention": 0.35}
+# the blind files (44 + 15, 45 + 15): answer accuracy 0.659 / 0.756, false abstention 0.182 / 0.089
+BLIND_FLOORS = {BLIND: {"answer_accuracy": 0.55, "evidence@1": 0.58}, BLIND2: {"answer_accuracy": 0.65,
+                                                                              "evidence@1": 0.65}}
+BLIND_CEILINGS = {BLIND: {"false_abstention": 0.3}, BLIND2: {"false_abstention": 0.2}}
 
 
 def _rows(path: Path = HELDOUT) -> list[dict]:
@@ -83,9 +89,10 @@ def test_questions_are_not_development_questions(path: Path, shared_eval: Path) 
 
 def test_blind_questions_are_not_heldout_questions() -> None:
     heldout = {_key(r["question"]) for r in _rows(HELDOUT)}
-    copies = [r["id"] for r in _rows(BLIND) if _key(r["question"]) in heldout]
-    assert not copies, f"blind questions copied from the held-out file: {copies}"
-    assert all(r["id"].startswith("blind-") for r in _rows(BLIND))
+    for path, prefix in ((BLIND, "blind-"), (BLIND2, "blind2-")):
+        copies = [r["id"] for r in _rows(path) if _key(r["question"]) in heldout]
+        assert not copies, f"{path.name}: questions copied from the held-out file: {copies}"
+        assert all(r["id"].startswith(prefix) for r in _rows(path))
 
 
 @pytest.mark.slow
@@ -100,3 +107,16 @@ def test_heldout_quality_floor(real_embedder, capsys: pytest.CaptureFixture[str]
         assert m[name] >= floor, f"{name} = {m[name]:.3f} fell below the floor {floor} ({m})"
     for name, ceiling in CEILINGS.items():
         assert m[name] <= ceiling, f"{name} = {m[name]:.3f} rose above the ceiling {ceiling} ({m})"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [BLIND, BLIND2], ids=["blind", "blind2"])
+def test_blind_quality_floor(path: Path, real_embedder, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["eval", str(path), "--json", "--corpus", str(REPO / "corpus"), "--embedder", "sentence-transformers"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (m,) = json.loads(out)["sets"]
+    for name, floor in BLIND_FLOORS[path].items():
+        assert m[name] >= floor, f"{path.name}: {name} = {m[name]:.3f} fell below the floor {floor} ({m})"
+    for name, ceiling in BLIND_CEILINGS[path].items():
+        assert m[name] <= ceiling, f"{path.name}: {name} = {m[name]:.3f} rose above the ceiling {ceiling} ({m})"

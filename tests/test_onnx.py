@@ -156,3 +156,23 @@ def test_real_export_matches_torch_and_is_cached(tmp_path: Path, real_embedder) 
     t0 = time.perf_counter()
     again, _ = onnx_export.ensure(tmp_path, real_embedder)
     assert again == path and path.stat().st_mtime_ns == mtime and time.perf_counter() - t0 < 5
+
+
+def test_token_vectors_are_each_word_pieces_state_with_its_offsets(tiny: tuple[OnnxEmbedder, np.ndarray]) -> None:
+    """rag.soft_match reads a question word's pieces by their character offsets: the tiny graph's state of a
+    piece is its table row, so each vector must be that row (normalised), at offsets that slice the piece."""
+    embedder, table = tiny
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(onnx_export.model_dir() / "tokenizer.json"))
+    tokenizer.no_padding()
+    texts = ["Who killed Lyushkov?", "a much longer text, padded to the longest of the batch"]
+    for text, (offsets, vectors) in zip(texts, embedder.token_vectors(texts), strict=True):
+        encoding = tokenizer.encode(text)
+        ids = encoding.ids[1:-1]  # without [CLS] and [SEP]
+        assert len(vectors) == len(offsets) == len(ids)
+        expected = table[ids] / np.linalg.norm(table[ids], axis=1, keepdims=True)
+        np.testing.assert_allclose(vectors, expected, rtol=1e-5, atol=1e-6)
+        pieces = [text[a:b].lower() for a, b in offsets]
+        assert [p.removeprefix("##") for p in encoding.tokens[1:-1]] == pieces
+    assert embedder.token_vectors([]) == []

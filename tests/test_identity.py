@@ -1,0 +1,51 @@
+"""Identity questions (rag/identity.py): what a "name of X" / "Which X" question asks to name, and whether a
+sentence names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.cues import ranker_question_words
+from rag.identity import identity_focus, unnamed
+from rag.lexical import stem_word
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("What was the name of Lyushkov's daughter?", "daughter"),
+    ("What was the name of the brother who got Lyushkov involved?", "brother"),
+    ("What was the name of the woman the Japanese paired Lyushkov with?", "woman"),
+    ("Which Tokyo hotel hosted the 1938 press conference?", "hotel"),
+    ("Which country won the 1998 FIFA World Cup?", "country"),
+    ("On behalf of which state was his 1919 course organised?", "state"),
+    ("What was the title of Lyushkov's autobiography?", "autobiography"),
+    ("What was the plan called?", "plan"),
+    # not identity questions: no name is asked for
+    ("In which year did Lyushkov receive the Order of Lenin?", None),
+    ("Which way did he flee?", None),
+    ("What role did he play for Japan?", None),
+    ("Which of his relatives influenced him?", None),
+    ("What was the plan which failed?", None),
+    ("When was Lyushkov born?", None),
+    ("", None),
+])
+def test_the_focus_of_an_identity_question(question: str, focus: str | None) -> None:
+    assert identity_focus(question) == (stem_word(focus) if focus else None)
+
+
+INNA = ("In preparation for his defection, Lyushkov arranged for his Jewish wife, Inna, to leave the country with "
+        "his eleven-year-old daughter, for the daughter's safety.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("What was the name of Lyushkov's daughter?", INNA, True),  # mentioned, never named
+    ("What was the name of Lyushkov's wife?", INNA, False),  # "his Jewish wife, Inna,"
+    ("Which Tokyo hotel hosted the press conference?",
+     "A press conference was arranged at a Tokyo hotel on 13 July.", True),  # the question's word, a month
+    ("Which company did he spy on?", "He monitored activities within the Junkers aviation company.", False),
+    ("What was the title of his autobiography?", 'He wrote an autobiography, "My Escape".', False),  # a quote
+    ("Which hotel did he stay in?", "He stayed in Dalian.", None),  # no mention: no evidence either way
+])
+def test_a_mention_without_a_name_next_to_it(question: str, sentence: str, expected: bool | None) -> None:
+    focus = identity_focus(question)
+    assert focus is not None
+    assert unnamed(sentence, focus, ranker_question_words(question)) is expected
