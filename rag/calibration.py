@@ -271,6 +271,6 @@ def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: f
 # a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
 # questions. The threshold withholds 5% of the correct answers on fold A.
 RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
-CONFIDENCE = Logistic(-7.1510, (0.1269, 0.4771, 2.6485, -0.4212, 0.2525, 1.3236, 0.0365, 4.0943, 1.4936,
-                                 -2.6185))
-ABSTAIN_BELOW = 0.246
+CONFIDENCE = Logistic(-7.1528, (0.1122, 0.4758, 2.6935, -0.5211, 0.3006, 1.3218, 0.0302, 4.2001, 1.7194,
+                                 -2.5134))
+ABSTAIN_BELOW = 0.233

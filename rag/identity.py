@@ -43,22 +43,49 @@ _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "ju
                      "saturday", "sunday"})
 
 
+MAX_QUESTION_CHARS = 500  # longer questions are read only this far (the patterns scan the text)
+_MAX_FOCUS_WORDS = 4
+_ADVERBS = frozenset({"later", "eventually", "soon", "then", "also", "still", "never", "ever", "already", "once",
+                      "first", "finally", "ultimately", "subsequently", "initially", "actually", "really", "not"})
+_PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "you", "him", "them", "us", "me"})
+# irregular past tenses rag.roles.past_tense does not list
+_IRREGULAR = frozenset({"said", "met", "had", "did", "made", "heard", "sat", "stood", "put", "read", "let", "became",
+                        "found", "won", "held", "told", "left", "led", "lost", "paid", "sent", "kept", "shot"})
+
+
+def _verb_like(word: str, following: str) -> bool:
+    """A word that ends the focus phrase as its verb: a past tense ("Which general said…"), or a word in "-s"
+    before a pronoun, a determiner or a preposition ("Which newspaper says he…"; not "newspapers doubted")."""
+    lower = word.lower()
+    if past_tense(lower) or lower in _IRREGULAR or lower.endswith("ly") or lower in _ADVERBS:
+        return True
+    return lower.endswith("s") and not lower.endswith("ss") and following.lower() in _PRONOUNS | _STOPS
+
+
 def identity_focus(question: str) -> str | None:
     """The stem of what an identity question asks to name, or None when it is no such question."""
+    question = question[:MAX_QUESTION_CHARS]
     match = _NAME_OF.search(question) or _CALLED.search(question) or _WHICH.search(question)
     if match is None:
         return None
     words = [w for w in _WORD.findall(match.group("span")) if w not in "\"“”«»"]
-    while words and words[0].lower() in _LEADING or words and re.fullmatch(r"[A-Z][\w-]*['’]s", words[0]):
-        words = words[1:]  # "the", "Lyushkov's"
+    start = 0
+    while start < len(words) and (words[start].lower() in _LEADING
+                                  or re.fullmatch(r"[A-Z][\w-]*['’]s", words[start])):
+        start += 1  # "the", "Lyushkov's"
     phrase: list[str] = []
-    for word in words:
-        if word.lower() in _STOPS or (phrase and past_tense(word)):
+    for n in range(start, len(words)):
+        word = words[n]
+        following = words[n + 1] if n + 1 < len(words) else ""
+        if word.lower() in _STOPS or word.lower() in _PRONOUNS or (phrase and _verb_like(word, following)):
             break
         if phrase and phrase[-1].islower() and word[:1].isupper():
             break  # "the cancer Ada died of": a new subject
         phrase.append(word)
-    if not phrase or not phrase[-1].islower() or phrase[-1].lower() in _NOT_NAMES:
+        if len(phrase) > _MAX_FOCUS_WORDS:
+            return None  # no plain noun phrase
+    if not phrase or not phrase[-1].islower() or phrase[-1].lower() in _NOT_NAMES | _ADVERBS \
+            or phrase[-1].lower().endswith("ly"):
         return None  # "which year", "Which Lyushkov…": no common noun to name
     return stem_word(phrase[-1].lower()) or None
 
@@ -75,13 +102,40 @@ def unnamed(sentence: str, focus: str, question_words: frozenset[str],
     mentions = [i for i, w in enumerate(words) if w.islower() and stem_word(w) == focus]
     if not mentions:
         return None
+
+    def name_at(j: int) -> bool:
+        word = words[j]
+        if not word[:1].isupper() or word.lower() in _MONTHS or (j == 0 and not (is_name and is_name(word))):
+            return False
+        return re.sub(r"['’]s?$", "", word.lower()) not in question_words
+
     for i in mentions:
         for j in range(max(0, i - WINDOW), min(len(words), i + WINDOW + 1)):
-            word = words[j]
-            if word in "\"“”«»":
+            if words[j] in "\"“”«»":
                 return False
-            if not word[:1].isupper() or word.lower() in _MONTHS or (j == 0 and not (is_name and is_name(word))):
-                continue
-            if re.sub(r"['’]s?$", "", word.lower()) not in question_words:
-                return False
+            if name_at(j) and not _verb_between(words, min(i, j) + 1, max(i, j)):
+                return False  # "his Jewish wife, Inna,"; not "Inna, to leave the country"
+        if _described_name(words, i, name_at):
+            return False  # "Yutaka Takeoka, who was a young intelligence officer"
     return True
+
+
+def _verb_between(words: list[str], a: int, b: int) -> bool:
+    """Whether a verb stands between a name and the focus: "to", an auxiliary or a past tense."""
+    return any(w.lower() in ("to", "was", "were", "is", "are", "had", "has") or past_tense(w.lower())
+               for w in words[a:b])
+
+
+_DESCRIBED_WINDOW = 10
+
+
+def _described_name(words: list[str], i: int, name_at: Callable[[int], bool]) -> bool:
+    """Whether the mention at word ``i`` describes a name just before it: "<Name>, who was a … <focus>" or
+    "<Name>, a/the … <focus>", with nothing but that description between."""
+    for k in range(i - 1, max(-1, i - _DESCRIBED_WINDOW), -1):
+        lower = words[k].lower()
+        if lower in ("who", "a", "an", "the") and k >= 1 and name_at(k - 1):
+            return True  # the comma is not a word: "Takeoka, who" reads "Takeoka who"
+        if lower in ("which", "that", "whom", "and", "but"):
+            return False
+    return False

@@ -12,7 +12,8 @@ sentence's token vectors (averaged over the word's word pieces; 1 when the sente
   about something the sentence never mentions ("Which Tokyo *hotel*…") has one word nothing matches.
 
 An embedder that gives no token vectors (a test double, a custom backend) gets the lexical values instead:
-``soft`` is the plain coverage and ``soft_min`` is 0 when a word is missing.
+``soft`` is the plain coverage and ``soft_min`` is 0 when a word is missing. A word whose pieces the model
+never read (past its 256 tokens) is left out of both.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 
 # one text's word pieces: their character offsets (n × 2) and unit-length contextual vectors (n × dim)
 TokenVectors = tuple[np.ndarray, np.ndarray]
-_WORD = re.compile(r"\w[\w'’-]*")
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining marks (not \w)
+_WORD = re.compile(rf"[\w{_MARKS}]+(?:['’-][\w{_MARKS}]+)*")
 
 
 def token_vectors(embedder: object, texts: Sequence[str]) -> list[TokenVectors] | None:
@@ -45,14 +47,15 @@ def _word_pieces(text: str, question: QuestionInfo, offsets: np.ndarray) -> dict
     """For each content token of the question, the positions of the word pieces of the words it comes from."""
     wanted = set(question.tokens)
     out: dict[str, list[int]] = {}
+    starts, ends = offsets[:, 0], offsets[:, 1]
     for m in _WORD.finditer(text):
-        tokens = tokenize(m.group(0))
-        if not tokens or tokens[0] not in wanted:
+        tokens = [t for t in dict.fromkeys(tokenize(m.group(0))) if t in wanted]
+        if not tokens:
             continue
-        starts, ends = offsets[:, 0], offsets[:, 1]
         inside = np.nonzero((starts >= m.start()) & (ends <= m.end()) & (ends > starts))[0]
-        if len(inside):
-            out.setdefault(tokens[0], []).extend(int(i) for i in inside)
+        for token in tokens:  # "run-away" gives "run" and "away" the pieces of the whole word
+            if len(inside):
+                out.setdefault(token, []).extend(int(i) for i in inside)
     return out
 
 
@@ -74,6 +77,8 @@ def soft_coverage(question_text: str, question: QuestionInfo, stats: CorpusStats
     lowest = 1.0
     for token in question.tokens:
         weight = stats.idf(token)
+        if token not in sentence_tokens and vectors is not None and token not in similarity:
+            continue  # no word piece read (past the model's 256 tokens): not counted either way
         value = 1.0 if token in sentence_tokens else similarity.get(token, 0.0)
         total += weight
         found += weight * value

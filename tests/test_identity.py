@@ -25,6 +25,13 @@ from rag.lexical import stem_word
     ("What role did he play for Japan?", None),
     ("Which of his relatives influenced him?", None),
     ("What was the plan which failed?", None),
+    # the phrase ends at an adverb, an irregular past, a verb in "-s" before a pronoun (a review's finds)
+    ("Which posting quickly followed for Lyushkov?", "posting"),
+    ("Which intelligence officer later owned up to it?", "officer"),
+    ("Which general said Lyushkov must not escape?", "general"),
+    ("Which agent met Sorge in Tokyo?", "agent"),
+    ("Which newspaper says he lied?", "newspaper"),
+    ("Which American newspapers doubted his story?", "newspapers"),
     ("When was Lyushkov born?", None),
     ("", None),
 ])
@@ -44,8 +51,21 @@ INNA = ("In preparation for his defection, Lyushkov arranged for his Jewish wife
     ("Which company did he spy on?", "He monitored activities within the Junkers aviation company.", False),
     ("What was the title of his autobiography?", 'He wrote an autobiography, "My Escape".', False),  # a quote
     ("Which hotel did he stay in?", "He stayed in Dalian.", None),  # no mention: no evidence either way
+    # a name the focus describes, further than four words; a name cut off from the focus by a verb
+    ("Which intelligence officer was responsible for Lyushkov?",
+     "In 1979, Yutaka Takeoka, who was a young intelligence officer and his handler, admitted it.", False),
+    ("Which country did Lyushkov flee to?", INNA, True),
 ])
 def test_a_mention_without_a_name_next_to_it(question: str, sentence: str, expected: bool | None) -> None:
     focus = identity_focus(question)
     assert focus is not None
     assert unnamed(sentence, focus, ranker_question_words(question)) is expected
+
+
+def test_a_long_question_is_read_in_linear_time() -> None:
+    import time
+
+    for question in ("what is " * 12_500, "which " + "the " * 25_000, "name of " + "x " * 50_000):
+        start = time.perf_counter()
+        identity_focus(question)
+        assert time.perf_counter() - start < 0.5

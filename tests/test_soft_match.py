@@ -61,3 +61,14 @@ def test_fake_token_vectors_slice_their_words(text: str) -> None:
     for (a, b), v in zip(offsets, vectors, strict=True):
         assert text[a:b].strip() == text[a:b] != ""
         assert abs(float(np.linalg.norm(v)) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("question", ["Where did the chief run-away to?", "Where did Lyushkov fle\u0301e to?"])
+def test_every_word_of_a_hyphenated_or_decomposed_word_gets_its_pieces(question: str) -> None:
+    """Question tokens come from ``tokenize`` over the whole text; each must find the word pieces of the word
+    it comes from, or it would count as matching nothing (a review's find)."""
+    from rag.soft_match import _word_pieces
+
+    info = analyse_question(question)
+    ((offsets, _),) = FakeEmbedder().token_vectors([question])
+    assert set(_word_pieces(question, info, offsets)) == set(info.tokens)
