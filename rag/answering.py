@@ -100,7 +100,7 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
     best = prefer_prose(index, sids, logits, int(np.argmax(logits)))
     unknown = unknown_share(info, stats)
     soft = answer_soft_coverage(retriever, query.text, info, stats, sids[best])
-    answer = answer_features(query.text, info, index.sentences[sids[best]].text, soft, stats.usage)
+    answer = answer_features(query.text, info, index.sentences[sids[best]].text, soft, stats.usage, stats.knows)
     conf = float(confidence.proba(confidence_features(logits, feats, unknown, answer)[None, :])[0])
     return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf, answer)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,12 +79,19 @@ class CorpusStats:
     n: int
     label_tokens: tuple[frozenset[str], ...]  # title and section words of each sentence
     usage: WordUsage = WordUsage()
+    prefixes: frozenset[str] = frozenset()  # the first PREFIX letters of the index's longer tokens
+
+    def knows(self, token: str) -> bool:
+        """Whether the index uses ``token`` or, for a word of PREFIX letters or more, a word that starts the
+        same way ("american" for "america", "russian" for "russia", "germani" for "german")."""
+        return token in self.df or (len(token) >= PREFIX and token[:PREFIX] in self.prefixes)
 
     def idf(self, token: str) -> float:
         df = self.df.get(token, 0)
         return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
 
+PREFIX = 5
 _STATS: dict[tuple[str, str], CorpusStats] = {}
 LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")  # a word written in lower case
 INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that is not the text's first
@@ -112,7 +119,8 @@ def corpus_stats(index: Index) -> CorpusStats:
                 upper.update(written(w) for w in INNER_CAPITAL.findall(s.text))
             usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
                               frozenset(upper - {written(w) for w in lower}))
-            stats = CorpusStats(tokens, df, len(tokens), labels, usage)
+            prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
+            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes)
             if len(_STATS) >= 4:
                 _STATS.pop(next(iter(_STATS)))
             _STATS[key] = stats
@@ -123,8 +131,9 @@ def corpus_stats(index: Index) -> CorpusStats:
 SENTENCE_FEATURES = ("dense", "bm25", "coverage", "context_coverage", "chunk_rank", "kind_expected",
                      "kind_present", "log_chars", "is_item")
 CONFIDENCE_FEATURES = ("ranker", "margin", "dense", "coverage", "context_coverage", "oov", "kind_missing", "soft",
-                       "soft_min", "identity_missing")
-ANSWER_FEATURES = ("soft", "soft_min", "identity_missing")  # of the answer sentence only: ``answer_features``
+                       "soft_min", "identity_missing", "unknown_name")
+# of the answer sentence (and the question's names): ``answer_features``
+ANSWER_FEATURES = ("soft", "soft_min", "identity_missing", "unknown_name")
 
 
 def coverage(question: QuestionInfo, stats: CorpusStats, tokens: frozenset[str]) -> float:
@@ -164,16 +173,36 @@ def unknown_share(question: QuestionInfo, stats: CorpusStats) -> float:
 
 
 def answer_features(question_text: str, question: QuestionInfo, sentence: str, soft: tuple[float, float],
-                    usage: WordUsage | None = None) -> tuple[float, ...]:
-    """``ANSWER_FEATURES`` of the answer sentence: its soft coverage (``rag.soft_match``) and whether it
+                    usage: WordUsage | None = None, known: Callable[[str], bool] = lambda token: True,
+                    ) -> tuple[float, ...]:
+    """``ANSWER_FEATURES`` of the answer sentence: its soft coverage (``rag.soft_match``), whether it
     mentions what an identity question asks to name without naming it (``rag.identity``; ``usage`` tells
-    whether the sentence's first word is a name)."""
+    whether the sentence's first word is a name), and whether the question names something the index never
+    mentions (``unknown_names``; ``known``: whether the index uses a token)."""
     from rag.identity import identity_focus, unnamed
 
     focus = identity_focus(question_text)
     missing = focus is not None and unnamed(sentence, focus, question.words,
                                             usage.is_name if usage is not None else None) is True
-    return soft[0], soft[1], 1.0 if missing else 0.0
+    return soft[0], soft[1], 1.0 if missing else 0.0, 1.0 if unknown_names(question_text, known) else 0.0
+
+
+_QUESTION_NAME = re.compile(r"(?<=[\s(\"“'])[A-Z][\w'’.-]*|\b[A-Z]{2,}\b")
+
+
+def unknown_names(question_text: str, known: Callable[[str], bool]) -> tuple[str, ...]:
+    """The names a question uses (capitalised words after its first, and acronyms) of which the index never
+    uses a word: "Who was the first director of the *CIA*?". A question in other words brings words the
+    article does not use; one about something else brings names it does not know."""
+    out = []
+    for m in _QUESTION_NAME.finditer(question_text[:MAX_NAME_SCAN]):
+        tokens = tokenize(m.group(0))
+        if tokens and not all(known(t) for t in tokens):
+            out.append(m.group(0))
+    return tuple(out)
+
+
+MAX_NAME_SCAN = 2000  # characters of a question read for names
 
 
 def confidence_features(ranker: np.ndarray, features: np.ndarray, unknown: float, answer: tuple[float, ...],
@@ -271,6 +300,6 @@ def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: f
 # a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
 # questions. The threshold withholds 5% of the correct answers on fold A.
 RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
-CONFIDENCE = Logistic(-7.1528, (0.1122, 0.4758, 2.6935, -0.5211, 0.3006, 1.3218, 0.0302, 4.2001, 1.7194,
-                                 -2.5134))
-ABSTAIN_BELOW = 0.233
+CONFIDENCE = Logistic(-7.0133, (0.1560, 0.4713, 2.1829, -0.5001, 0.1815, 1.5185, 0.0407, 3.9318, 1.7032,
+                                 -2.5333, -1.6424))
+ABSTAIN_BELOW = 0.245

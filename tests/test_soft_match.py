@@ -72,3 +72,21 @@ def test_every_word_of_a_hyphenated_or_decomposed_word_gets_its_pieces(question:
     info = analyse_question(question)
     ((offsets, _),) = FakeEmbedder().token_vectors([question])
     assert set(_word_pieces(question, info, offsets)) == set(info.tokens)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Who was the first director of the CIA?", ("CIA",)),
+    ("Who won the 1938 FIFA World Cup?", ("FIFA", "World", "Cup")),
+    ("When did Lyushkov defect to the Soviet Union?", ()),  # names the index uses
+    ("What did Lyushkov plan to publish in America?", ()),  # "American" starts the same way
+    ("What did the Lyushkov do?", ()),
+    ("who was the first director of the cia?", ()),  # typed in lower case: no name to read
+    ("", ()),
+])
+def test_names_the_index_never_uses(question: str, expected: tuple[str, ...]) -> None:
+    from rag.calibration import unknown_names
+
+    stats = stats_for(SENTENCE, "An American publisher met him in 1938.", "He won the game.")
+    stats = CorpusStats(stats.sentence_tokens, stats.df, stats.n, stats.label_tokens,
+                        prefixes=frozenset(t[:5] for t in stats.df if len(t) >= 5))
+    assert unknown_names(question, stats.knows) == expected
