@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.cues import kind_present, ranker_kind, ranker_question_words
+from rag.identity import identity_focus, unnamed
 from rag.lexical import tokenize
 from rag.store import Index
 
@@ -179,8 +180,6 @@ def answer_features(question_text: str, question: QuestionInfo, sentence: str, s
     mentions what an identity question asks to name without naming it (``rag.identity``; ``usage`` tells
     whether the sentence's first word is a name), and whether the question names something the index never
     mentions (``unknown_names``; ``known``: whether the index uses a token)."""
-    from rag.identity import identity_focus, unnamed
-
     focus = identity_focus(question_text)
     missing = focus is not None and unnamed(sentence, focus, question.words,
                                             usage.is_name if usage is not None else None) is True

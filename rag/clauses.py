@@ -458,7 +458,7 @@ def _clauses(text: str) -> list[Clause]:
     out = []
     for n, (i, j) in enumerate(merged):
         start, end = words[i].start(), words[j - 1].end()
-        part = re.sub(r"[\s,;:]+$", "", text[start:end])
+        part = _TRAILING.sub("", text[start:end])
         end = start + len(part)
         head = _significant(words, i, j)
         first = words[head].group() if head < j else ""

@@ -365,8 +365,8 @@ def _title_conflicts(claim: str, claim_tokens: list[_Token], source: str, source
             title.append(t.text.casefold())
         if len(title) < 2:
             return []
-        return _held_by_others(source, source_tokens, title, held, claim[claim_tokens[i].start:claim_tokens[k].end]
-                               + claim[claim_tokens[k].end:claim_tokens[k + len(title)].end])
+        claimed = claim[claim_tokens[i].start:claim_tokens[k + len(title)].end]  # "Blyukher was the … Commander"
+        return _held_by_others(source, source_tokens, title, held, claimed)
     return []
 
 
@@ -503,10 +503,8 @@ def _event_owner_conflicts(claim: str, claim_tokens: list[_Token], source: str, 
 
 def _owned_by_others(source: str, tokens: list[_Token], stem: str, voice: str, held: set[int], claimed: str,
                      ) -> list[tuple[str, str]]:
-    n = len(tokens)
-    named = [0] * (n + 1)  # named[m]: tokens of the claim subject's names before token m
-    for m, t in enumerate(tokens):
-        named[m + 1] = named[m] + (t.name is not None and t.name in held)
+    # where the claim's subject is last named in the source (-1: nowhere)
+    last_named = max((m for m, t in enumerate(tokens) if t.name is not None and t.name in held), default=-1)
     group_at_end = {j - 1: i for i, j in _runs(tokens)}
     owner: tuple[int, int, int, str] | None = None  # the current subject: tokens [a, b), its verb, its voice
     spans = []
@@ -524,7 +522,7 @@ def _owned_by_others(source: str, tokens: list[_Token], stem: str, voice: str, h
             if owner is None or any(u.text.lower() in _POSSESSIVE_PRONOUNS for u in tokens[max(0, m - 2):m]):
                 return []  # no subject read, or "his defection": someone the pronoun may mean
             a, b, verb, source_voice = owner
-            if verb > m or _voice_at(tokens, m, verb, source_voice) != voice or named[n] > named[a]:
+            if verb > m or _voice_at(tokens, m, verb, source_voice) != voice or last_named >= a:
                 return []  # a later verb, another voice, or the claim's subject named from there on
             spans.append((tokens[a].start, t.end))
     if not spans:
