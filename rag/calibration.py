@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.cues import kind_present, ranker_kind, ranker_question_words
-from rag.identity import identity_focus, unnamed
+from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
 from rag.store import Index
 
@@ -132,9 +132,9 @@ def corpus_stats(index: Index) -> CorpusStats:
 SENTENCE_FEATURES = ("dense", "bm25", "coverage", "context_coverage", "chunk_rank", "kind_expected",
                      "kind_present", "log_chars", "is_item")
 CONFIDENCE_FEATURES = ("ranker", "margin", "dense", "coverage", "context_coverage", "oov", "kind_missing", "soft",
-                       "soft_min", "identity_missing", "unknown_name")
+                       "soft_min", "identity_missing", "unknown_name", "identity_indefinite")
 # of the answer sentence (and the question's names): ``answer_features``
-ANSWER_FEATURES = ("soft", "soft_min", "identity_missing", "unknown_name")
+ANSWER_FEATURES = ("soft", "soft_min", "identity_missing", "unknown_name", "identity_indefinite")
 
 
 def coverage(question: QuestionInfo, stats: CorpusStats, tokens: frozenset[str]) -> float:
@@ -178,12 +178,15 @@ def answer_features(question_text: str, question: QuestionInfo, sentence: str, s
                     ) -> tuple[float, ...]:
     """``ANSWER_FEATURES`` of the answer sentence: its soft coverage (``rag.soft_match``), whether it
     mentions what an identity question asks to name without naming it (``rag.identity``; ``usage`` tells
-    whether the sentence's first word is a name), and whether the question names something the index never
-    mentions (``unknown_names``; ``known``: whether the index uses a token)."""
+    whether the sentence's first word is a name), whether the question names something the index never
+    mentions (``unknown_names``; ``known``: whether the index uses a token), and whether the unnamed mention
+    opens with "a"/"an" (``rag.identity.indefinite``)."""
     focus = identity_focus(question_text)
     missing = focus is not None and unnamed(sentence, focus, question.words,
                                             usage.is_name if usage is not None else None) is True
-    return soft[0], soft[1], 1.0 if missing else 0.0, 1.0 if unknown_names(question_text, known) else 0.0
+    new = missing and focus is not None and indefinite(sentence, focus)
+    return (soft[0], soft[1], 1.0 if missing else 0.0, 1.0 if unknown_names(question_text, known) else 0.0,
+            1.0 if new else 0.0)
 
 
 _QUESTION_NAME = re.compile(r"(?<=[\s(\"“'])[A-Z][\w'’.-]*|\b[A-Z]{2,}\b")
@@ -299,6 +302,6 @@ def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: f
 # a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
 # questions. The threshold withholds 5% of the correct answers on fold A.
 RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
-CONFIDENCE = Logistic(-7.0133, (0.1560, 0.4713, 2.1829, -0.5001, 0.1815, 1.5185, 0.0407, 3.9318, 1.7032,
-                                 -2.5333, -1.6424))
-ABSTAIN_BELOW = 0.245
+CONFIDENCE = Logistic(-7.3179, (0.2027, 0.4764, 2.1152, -0.4670, 0.0673, 1.6061, 0.0383, 3.8612, 1.6114,
+                                 -2.4306, -1.6762, -0.7183))
+ABSTAIN_BELOW = 0.246

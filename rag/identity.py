@@ -7,11 +7,14 @@ shares the question's words, yet does not answer it: the corpus is silent on the
 in the way encyclopedias write it, with the name next to the focus: "his Jewish wife, Inna,", "the Junkers
 aviation company", "a resort in Sochi".
 
-``identity_focus`` reads the focus of "name of X", "title of X", "called"/"named" and "Which X" questions (the last word
-of X before a verb, a relative word or a preposition); ``unnamed`` says whether a sentence mentions the focus
-(by stem) with no name within ``WINDOW`` words of it, a name being a capitalised word that is not the
-sentence's first, not a month or weekday, and not a word of the question. It is a feature of the confidence
-model (rag.calibration, ``identity_missing``), not a rule.
+``identity_focus`` reads the focus of "name of X", "title of X", "called"/"named", "Which X" and "Who was the X"
+questions (the last word of X before a verb, a relative word or a preposition); ``unnamed`` says whether a
+sentence mentions the focus (by stem) with no name within ``WINDOW`` words of it, a name being a capitalised
+word that is not the sentence's first, not a month or weekday, and not a word of the question.
+``indefinite`` says whether such a mention opens with "a"/"an": "a Nazi intelligence officer had debriefed
+him", "interred in a temple" — the writer introduces someone or something new without saying which, the
+way an article writes what it does not know or does not tell. Both are features of the confidence model
+(rag.calibration, ``identity_missing`` and ``identity_indefinite``), not rules.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ _NAME_OF = re.compile(r"\b(?:name|title)s?\s+of\s+(?P<span>.+)", re.IGNORECASE)
 _WHICH = re.compile(r"(?:^\W*|\b(?:in|at|on|from|to|for|with|by|of|behalf\s+of)\s+)which\s+(?P<span>.+)",
                     re.IGNORECASE)
 _CALLED = re.compile(r"\bwhat\s+(?:was|is|were|are)\s+(?P<span>.+?)\s+(?:called|named|titled)\b", re.IGNORECASE)
+# "Who was the Soviet agent who…": which person the description fits (not "Who was Takeoka?", a description)
+_WHO_THE = re.compile(r"^\W*who\s+(?:was|were|is|are)\s+(?P<span>the\s+.+)", re.IGNORECASE)
 # words that end the focus phrase: verbs and auxiliaries, relative words, prepositions, determiners
 _STOPS = frozenset({"who", "whom", "whose", "which", "that", "where", "when", "did", "does", "do", "was", "were",
                     "is", "are", "had", "has", "have", "would", "could", "will", "can", "of", "in", "at", "on",
@@ -64,7 +69,8 @@ def _verb_like(word: str, following: str) -> bool:
 def identity_focus(question: str) -> str | None:
     """The stem of what an identity question asks to name, or None when it is no such question."""
     question = question[:MAX_QUESTION_CHARS]
-    match = _NAME_OF.search(question) or _CALLED.search(question) or _WHICH.search(question)
+    match = (_NAME_OF.search(question) or _CALLED.search(question) or _WHICH.search(question)
+             or _WHO_THE.search(question))
     if match is None:
         return None
     words = [w for w in _WORD.findall(match.group("span")) if w not in "\"“”«»"]
@@ -137,4 +143,27 @@ def _described_name(words: list[str], i: int, name_at: Callable[[int], bool]) ->
             return True  # the comma is not a word: "Takeoka, who" reads "Takeoka who"
         if lower in ("which", "that", "whom", "and", "but"):
             return False
+    return False
+
+
+_INDEFINITE = frozenset({"a", "an", "another"})
+_NP_WORD = re.compile(r"[\w'’-]+|[^\w\s]")  # words and single punctuation marks, which end a noun phrase
+
+
+def indefinite(sentence: str, focus: str) -> bool:
+    """Whether a mention of ``focus`` (by stem, in lower case) in ``sentence`` opens its noun phrase with an
+    indefinite article: "a Nazi intelligence officer", "an American publishing house", "in a temple". The
+    phrase is read back from the mention over at most ``_MAX_FOCUS_WORDS`` modifiers; a comma, a preposition,
+    a verb or another determiner ("his", "the", "Lyushkov's") before an article ends it."""
+    words = _NP_WORD.findall(sentence)
+    for i, word in enumerate(words):
+        if not (word.islower() and stem_word(word) == focus):
+            continue
+        for k in range(i - 1, max(-1, i - 2 - _MAX_FOCUS_WORDS), -1):
+            lower = words[k].lower()
+            if lower in _INDEFINITE:
+                return True
+            if (not words[k][:1].isalnum() or lower in _STOPS or lower in _PRONOUNS or lower.endswith(("'s", "’s"))
+                    or past_tense(lower) or lower in _IRREGULAR):
+                break
     return False

@@ -48,16 +48,17 @@ def test_the_answer_sentence_features_the_confidence_reads(retriever: Retriever)
     from rag.answering import gather_evidence
     from rag.calibration import ANSWER_FEATURES, CONFIDENCE, CONFIDENCE_FEATURES
 
-    assert len(CONFIDENCE.coef) == len(CONFIDENCE_FEATURES) and CONFIDENCE_FEATURES[-4:] == ANSWER_FEATURES
+    assert len(CONFIDENCE.coef) == len(CONFIDENCE_FEATURES) and CONFIDENCE_FEATURES[-len(ANSWER_FEATURES):] == ANSWER_FEATURES
     ev = gather_evidence(retriever, "Where was Ada born in 1815?")
     chosen = retriever.index.sentences[ev.sentence_ids[ev.best]].text
-    assert chosen.startswith("Ada was born in London") and ev.answer == (1.0, 1.0, 0.0, 0.0)  # every word is there
+    assert chosen.startswith("Ada was born in London") and ev.answer == (1.0, 1.0, 0.0, 0.0, 0.0)  # every word is there
     named = gather_evidence(retriever, "What was the name of the poet who was Ada's father?")
     assert "Lord Byron" in retriever.index.sentences[named.sentence_ids[named.best]].text
     assert named.answer[2] == 0.0  # "the poet Lord Byron": named
     unnamed = gather_evidence(retriever, "What was the name of the cancer Ada died of?")
     assert "uterine cancer" in retriever.index.sentences[unnamed.sentence_ids[unnamed.best]].text
     assert unnamed.answer[2] == 1.0  # "died of uterine cancer on 27 November 1852": no name (a month is none)
+    assert unnamed.answer[4] == 0.0  # but not "a cancer": the sentence does not introduce it as unknown
 
 
 def test_answer_picks_the_sentence_that_answers(retriever: Retriever) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.cues import ranker_question_words
-from rag.identity import identity_focus, unnamed
+from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import stem_word
 
 
@@ -34,6 +34,11 @@ from rag.lexical import stem_word
     ("Which American newspapers doubted his story?", "newspapers"),
     ("When was Lyushkov born?", None),
     ("", None),
+    # "Who was the X": which person fits the description; "Who was <Name>?" asks for a description instead
+    ("Who was the Soviet agent who infiltrated the plot?", "agent"),
+    ("Who was the first head of the Cheka?", "head"),
+    ("Who was Yutaka Takeoka?", None),
+    ("Who was he?", None),
 ])
 def test_the_focus_of_an_identity_question(question: str, focus: str | None) -> None:
     assert identity_focus(question) == (stem_word(focus) if focus else None)
@@ -69,3 +74,18 @@ def test_a_long_question_is_read_in_linear_time() -> None:
         start = time.perf_counter()
         identity_focus(question)
         assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(("sentence", "focus", "expected"), [
+    ("Sorge learnt of it because a Nazi intelligence officer had debriefed Lyushkov.", "officer", True),
+    ("His ashes were interred in a temple for the unknown dead.", "temple", True),
+    ("He contacted an American publishing house.", "house", True),
+    ("A Soviet agent had infiltrated the group.", "agent", True),  # the sentence's first word
+    ("He left with his eleven-year-old daughter.", "daughter", False),  # a possessive: someone known
+    ("He met the officer, a man of few words.", "officer", False),  # the article belongs to another phrase
+    ("It was an officer's daughter.", "daughter", False),  # "an" opens "officer's", not "daughter"
+    ("A report reached the hotel.", "hotel", False),
+    ("He stayed in Dalian.", "hotel", False),
+])
+def test_a_mention_introduced_by_an_indefinite_article(sentence: str, focus: str, expected: bool) -> None:
+    assert indefinite(sentence, stem_word(focus)) is expected
