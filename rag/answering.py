@@ -1,7 +1,8 @@
 """Extractive answers: the best evidence sentence with a calibrated confidence, or an abstention.
 
 There is no generator: an answer is always a span of a stored document, ``text[start:end]``.
-Candidate sentences come from the best-ranked chunks; a fitted ranker picks one, and a fitted
+Candidate sentences come from the best-ranked chunks; a fitted ranker picks one (when its two best are
+close, a re-ranker that also reads their soft coverage decides among its five best), and a fitted
 confidence model says how likely it is to answer the question (``rag.calibration``). Below
 ``ABSTAIN_BELOW`` the service abstains rather than guess. For a when/how-many question the answer
 also carries the date or figure asked for (``Answer.short``, rag.short_answers). ``locate`` (claims)
@@ -20,6 +21,9 @@ from rag.calibration import (
     ABSTAIN_BELOW,
     CONFIDENCE,
     RANKER,
+    RERANK_MARGIN,
+    RERANK_TOP,
+    RERANKER,
     CorpusStats,
     Logistic,
     QuestionInfo,
@@ -70,16 +74,19 @@ class Evidence:
     sentence_ids: tuple[int, ...]  # candidate sentences
     features: np.ndarray
     ranker: np.ndarray  # ranker logit per candidate
-    best: int  # position of the chosen candidate (-1 when there is none)
+    best: int  # position of the cited candidate (-1 when there is none)
     unknown: float  # share of the question's (IDF-weighted) words that the index never uses
     confidence: float
-    answer: tuple[float, ...] = (0.0, 1.0, 0.0)  # the chosen sentence's ANSWER_FEATURES (rag.calibration)
+    answer: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0, 0.0)  # the answer sentence's ANSWER_FEATURES (rag.calibration)
+    top: int = -1  # position of the ranker's (or re-ranker's) choice, before a list item gives way to prose
+    reranked: bool = False  # whether the re-ranker decided (the ranker's two best were close)
 
 
 def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE_CHUNKS, *,
                     ranker: Logistic = RANKER, confidence: Logistic = CONFIDENCE,
-                    doc_ids: Sequence[str] | None = None) -> Evidence:
-    """Rank chunks (of ``doc_ids`` only, when given), score their sentences, pick the best one and
+                    doc_ids: Sequence[str] | None = None, reranker: Logistic | None = RERANKER) -> Evidence:
+    """Rank chunks (of ``doc_ids`` only, when given), score their sentences, pick the best one (the ranker's,
+    or the re-ranker's among its RERANK_TOP best when its two best are close; ``reranker=None``: never) and
     estimate its confidence."""
     query = retriever.prepare(question)
     info = analyse_question(query.text)
@@ -97,12 +104,39 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
     stats = corpus_stats(index)
     feats = sentence_features(index, stats, info, query.vector, sids, [seen[s] for s in sids], sent_lex)
     logits = ranker.logit(feats)
-    best = prefer_prose(index, sids, logits, int(np.argmax(logits)))
+    order = np.argsort(-logits, kind="stable")
+    top, soft, reranked = int(order[0]), None, False
+    if reranker is not None and len(order) > 1 and logits[order[0]] - logits[order[1]] < RERANK_MARGIN:
+        shortlist = [int(j) for j in order[:RERANK_TOP]]
+        softs = shortlist_soft(retriever, query.text, info, stats, [sids[j] for j in shortlist])
+        if softs is not None:
+            pick = int(np.argmax(reranker.logit(np.hstack([feats[shortlist], softs]))))
+            top, soft, reranked = shortlist[pick], (float(softs[pick, 0]), float(softs[pick, 1])), True
+    best = prefer_prose(index, sids, logits, top)
     unknown = unknown_share(info, stats)
-    soft = answer_soft_coverage(retriever, query.text, info, stats, sids[best])
+    if soft is None or best != top:
+        soft = answer_soft_coverage(retriever, query.text, info, stats, sids[best])
     answer = answer_features(query.text, info, index.sentences[sids[best]].text, soft, stats.usage, stats.knows)
-    conf = float(confidence.proba(confidence_features(logits, feats, unknown, answer)[None, :])[0])
-    return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf, answer)
+    conf = float(confidence.proba(confidence_features(logits, feats, unknown, answer, top)[None, :])[0])
+    return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf, answer, top,
+                    reranked)
+
+
+def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stats: CorpusStats,
+                   sentence_ids: Sequence[int]) -> np.ndarray | None:
+    """``soft_coverage`` of several candidate sentences (rows: soft, soft_min), from one model call for the
+    question and the sentences that lack a word of it; None when the embedder gives no token vectors."""
+    out = np.zeros((len(sentence_ids), 2))
+    need = [k for k, sid in enumerate(sentence_ids) if not all(t in stats.sentence_tokens[sid] for t in info.tokens)]
+    vectors = token_vectors(retriever.embedder, [question] + [retriever.index.sentences[sentence_ids[k]].text
+                                                            for k in need]) if need else []
+    if vectors is None:
+        return None
+    pieces = {k: vectors[n + 1] for n, k in enumerate(need)}
+    for k, sid in enumerate(sentence_ids):
+        pair = (vectors[0], pieces[k]) if k in pieces else None
+        out[k] = soft_coverage(question, info, stats, stats.sentence_tokens[sid], pair)
+    return out
 
 
 def answer_soft_coverage(retriever: Retriever, question: str, info: QuestionInfo, stats: CorpusStats,

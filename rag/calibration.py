@@ -208,15 +208,17 @@ MAX_NAME_SCAN = 2000  # characters of a question read for names
 
 
 def confidence_features(ranker: np.ndarray, features: np.ndarray, unknown: float, answer: tuple[float, ...],
-                        ) -> np.ndarray:
-    """``CONFIDENCE_FEATURES`` of the best candidate, given all candidates' ranker logits and features, and
-    the answer sentence's ``answer_features``."""
+                        chosen: int | None = None) -> np.ndarray:
+    """``CONFIDENCE_FEATURES`` of the chosen candidate (default: the ranker's best), given all candidates'
+    ranker logits and features, and the answer sentence's ``answer_features``. The margin is the chosen
+    candidate's logit less the best other one's: negative when the re-ranker (``RERANKER``) overruled."""
     names = SENTENCE_FEATURES
-    order = np.argsort(-ranker, kind="stable")
-    best = features[order[0]]
-    margin = float(ranker[order[0]] - ranker[order[1]]) if len(order) > 1 else 4.0
+    top = int(np.argmax(ranker)) if chosen is None else chosen  # argmax: the first of equals, as a stable sort
+    best = features[top]
+    others = np.delete(ranker, top)
+    margin = float(ranker[top] - others.max()) if len(others) else 4.0
     missing = best[names.index("kind_expected")] * (1.0 - best[names.index("kind_present")])
-    return np.array([ranker[order[0]], min(margin, 4.0), best[names.index("dense")],
+    return np.array([ranker[top], min(margin, 4.0), best[names.index("dense")],
                      best[names.index("coverage")], best[names.index("context_coverage")], unknown, missing,
                      *answer])
 
@@ -302,6 +304,13 @@ def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: f
 # a logistic regression of "the chosen sentence contains the answer" over answerable and unanswerable
 # questions. The threshold withholds 5% of the correct answers on fold A.
 RANKER = Logistic(0.0, (4.7459, 0.9066, 2.3201, 2.6250, 2.6682, 0.0, 1.1839, 1.2769, -0.1054))
+# When the ranker's two best candidates are less than RERANK_MARGIN logits apart, its RERANK_TOP best are
+# re-ranked by RERANKER, which also reads their soft coverage (rag.soft_match): one model call for the question
+# and those sentences, on about one question in six. Fitted on fold A's shortlists (--fit-reranker).
+RERANK_FEATURES = SENTENCE_FEATURES + ("soft", "soft_min")
+RERANK_MARGIN = 1.0
+RERANK_TOP = 5
+RERANKER = Logistic(0.0, (2.3186, 1.2662, -0.0413, 2.1778, 2.3444, 0.0, 1.3049, 0.1154, -0.0069, 2.5152, 1.6494))
 CONFIDENCE = Logistic(-7.3179, (0.2027, 0.4764, 2.1152, -0.4670, 0.0673, 1.6061, 0.0383, 3.8612, 1.6114,
                                  -2.4306, -1.6762, -0.7183))
 ABSTAIN_BELOW = 0.246

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _devdata import CachingEmbedder, World, build_world, folds, load_squad  # noqa: E402
 
 from rag import calibration as cal  # noqa: E402
-from rag.answering import Evidence, answer_hits, gather_evidence, prefer_prose  # noqa: E402
+from rag.answering import Evidence, answer_hits, gather_evidence, prefer_prose, shortlist_soft  # noqa: E402
 from rag.chunking import ChunkerConfig  # noqa: E402
 from rag.loading import load_corpus  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
@@ -42,6 +42,9 @@ class Item:
     labels: np.ndarray  # candidate contains a gold answer
     unknown: float
     answer: tuple[float, ...]  # the shipped ranker's answer's ANSWER_FEATURES
+    top: int = -1  # the shipped ranker's (or re-ranker's) choice
+    shortlist: np.ndarray | None = None  # with --fit-reranker: the ranker's RERANK_TOP best candidates
+    soft: np.ndarray | None = None  # and their soft coverage (rows: soft, soft_min)
 
 
 def features_of(retriever: Retriever, ev: Evidence, with_evidence: bool) -> np.ndarray:
@@ -53,7 +56,7 @@ def features_of(retriever: Retriever, ev: Evidence, with_evidence: bool) -> np.n
     return np.hstack([ev.features, score.astype(np.float64)[:, None]])
 
 
-def collect(world: World, with_evidence: bool = False) -> list[Item]:
+def collect(world: World, with_evidence: bool = False, shortlists: bool = False) -> list[Item]:
     items = []
     index = world.retriever.index
     for q in world.questions:
@@ -62,11 +65,54 @@ def collect(world: World, with_evidence: bool = False) -> list[Item]:
                                and b <= index.sentences[s].end for a, b, _ in q.answers)
                            for s in ev.sentence_ids], dtype=bool)
         if len(ev.sentence_ids):
-            items.append(Item(q.kind, features_of(world.retriever, ev, with_evidence), labels, ev.unknown, ev.answer))
+            item = Item(q.kind, features_of(world.retriever, ev, with_evidence), labels, ev.unknown, ev.answer, ev.top)
+            if shortlists and q.kind == "answerable":
+                add_shortlist(world.retriever, ev, item)
+            items.append(item)
     return items
 
 
-def collect_file(path: Path, retriever: Retriever) -> list[Item]:
+def add_shortlist(retriever: Retriever, ev: Evidence, item: Item) -> None:
+    """The ranker's RERANK_TOP best candidates of a question and their soft coverage, to fit the re-ranker."""
+    order = np.argsort(-cal.RANKER.logit(ev.features), kind="stable")[:cal.RERANK_TOP]
+    stats = cal.corpus_stats(retriever.index)
+    item.shortlist = order
+    item.soft = shortlist_soft(retriever, ev.query.text, ev.question, stats, [ev.sentence_ids[j] for j in order])
+
+
+def reranker_rows(item: Item) -> np.ndarray:
+    assert item.shortlist is not None and item.soft is not None
+    return np.hstack([item.features[item.shortlist], item.soft])
+
+
+def fit_reranker(items: list[Item], l2: float) -> cal.Logistic:
+    """The re-ranker: a conditional logit over each answerable question's shortlist (RERANK_FEATURES)."""
+    groups = [(reranker_rows(it), it.labels[it.shortlist]) for it in items
+              if it.kind == "answerable" and it.shortlist is not None and it.labels[it.shortlist].any()]
+    return cal.fit_conditional_logit(groups, l2=l2)
+
+
+def rerank_report(name: str, items: list[Item], reranker: cal.Logistic) -> None:
+    """How often the top sentence holds the answer: ranker alone, re-ranker always, re-ranker when close."""
+    base = always = gated = n = wins = losses = asked = 0
+    for it in items:
+        if it.kind != "answerable" or it.shortlist is None:
+            continue
+        n += 1
+        logits = cal.RANKER.logit(it.features)
+        first = bool(it.labels[int(np.argmax(logits))])
+        pick = bool(it.labels[it.shortlist[int(np.argmax(reranker.logit(reranker_rows(it))))]])
+        second = np.sort(logits)[-2] if len(logits) > 1 else -np.inf
+        close = float(logits.max() - second) < cal.RERANK_MARGIN
+        decided = pick if close else first
+        base, always, gated, asked = base + first, always + pick, gated + decided, asked + close
+        wins, losses = wins + (decided and not first), losses + (first and not decided)
+    print(f"{name}: top sentence holds the answer — ranker {base}/{n}, re-ranker always {always}/{n}, "
+          f"re-ranker when the ranker's two best are < {cal.RERANK_MARGIN} apart {gated}/{n} "
+          f"(+{wins} -{losses}; re-ranked {asked}/{n})")
+
+
+def collect_file(path: Path, retriever: Retriever, shortlists: bool = False) -> list[Item]:
     """A Lyushkov-style question file as fitting items: a candidate is right when ``answer_hits`` says so."""
     items = []
     for row in (json.loads(line) for line in path.read_text().splitlines() if line.strip()):
@@ -77,7 +123,10 @@ def collect_file(path: Path, retriever: Retriever) -> list[Item]:
         labels = np.array([bool(row["answerable"]) and answer_hits(
             s.start, s.end, retriever.index.documents[s.doc_id].text, row["evidence_start"], row["evidence_end"],
             row["answer"]) for s in sentences], dtype=bool)
-        items.append(Item("answerable" if row["answerable"] else "silent", ev.features, labels, ev.unknown, ev.answer))
+        item = Item("answerable" if row["answerable"] else "silent", ev.features, labels, ev.unknown, ev.answer, ev.top)
+        if shortlists and row["answerable"]:
+            add_shortlist(retriever, ev, item)
+        items.append(item)
     return items
 
 
@@ -92,11 +141,14 @@ def fit_ranker(items: list[Item], l2: float, drop: list[int] | None = None) -> c
 
 
 def confidence_rows(items: list[Item], ranker: cal.Logistic) -> tuple[np.ndarray, np.ndarray]:
+    """With the shipped ranker, the candidate ``ask`` chose (the re-ranker's, when it decided); with a
+    refitted ranker, that ranker's best (the answer features stay those of the shipped choice)."""
     xs, ys = [], []
     for it in items:
         logits = ranker.logit(it.features)
-        xs.append(cal.confidence_features(logits, it.features, it.unknown, it.answer))
-        ys.append(float(it.labels[int(np.argmax(logits))]) if it.kind == "answerable" else 0.0)
+        top = it.top if ranker == cal.RANKER and it.top >= 0 else int(np.argmax(logits))
+        xs.append(cal.confidence_features(logits, it.features, it.unknown, it.answer, top))
+        ys.append(float(it.labels[top]) if it.kind == "answerable" else 0.0)
     return np.array(xs), np.array(ys)
 
 
@@ -180,8 +232,11 @@ def lyushkov(path: Path, retriever: Retriever, ranker: cal.Logistic, conf: cal.L
         if ev.sentence_ids:  # the same decision as rag.answering, with the ranker and model being validated
             feats = features_of(retriever, ev, with_evidence)
             logits = ranker.logit(feats)
-            best = prefer_prose(retriever.index, ev.sentence_ids, logits, int(np.argmax(logits)))
-            confidence = float(conf.proba(cal.confidence_features(logits, feats, ev.unknown, ev.answer)[None, :])[0])
+            shipped = ranker == cal.RANKER and not with_evidence  # then the re-ranker's choice stands
+            top = ev.top if shipped else int(np.argmax(logits))
+            best = ev.best if shipped else prefer_prose(retriever.index, ev.sentence_ids, logits, top)
+            row_x = cal.confidence_features(logits, feats, ev.unknown, ev.answer, top)
+            confidence = float(conf.proba(row_x[None, :])[0])
         s = retriever.index.sentences[ev.sentence_ids[best]] if best >= 0 else None
         text = retriever.index.documents[s.doc_id].text if s else ""
         ok = bool(row["answerable"] and s and answer_hits(s.start, s.end, text, row["evidence_start"],
@@ -242,6 +297,9 @@ def main() -> int:
     ap.add_argument("--with-evidence", action="store_true",
                     help="experiment: add the retriever's sentence score as a ranker feature (not shipped)")
     ap.add_argument("--keep-ranker", action="store_true", help="fit the confidence model only (the shipped ranker)")
+    ap.add_argument("--fit-reranker", action="store_true",
+                    help="fit the re-ranker (RERANKER) on fold A's shortlists and compare it on both folds; then paste "
+                         "it into rag/calibration.py and refit the confidence model with --keep-ranker")
     ap.add_argument("--fit-also", type=Path, nargs="*", default=[],
                     help="Lyushkov-style question files over --corpus added to the confidence model's fit")
     ap.add_argument("--fit-weight", type=int, default=1, help="how many times each --fit-also question counts")
@@ -256,8 +314,20 @@ def main() -> int:
     world_a = build_world("fold-a", fold_a, fold_b, articles, questions, args.corpus, args.work, embedder, args.counts)
     world_b = build_world("fold-b", fold_b, fold_a, articles, questions, args.corpus, args.work, embedder,
                           args.counts, seed=1)
-    items_a, items_b = collect(world_a, args.with_evidence), collect(world_b, args.with_evidence)
+    items_a = collect(world_a, args.with_evidence, args.fit_reranker)
+    items_b = collect(world_b, args.with_evidence, args.fit_reranker)
     embedder.save()
+    if args.fit_reranker:
+        reranker = fit_reranker(items_a, args.l2)
+        print("RERANKER =", cal.Logistic(0.0, tuple(round(c, 4) for c in reranker.coef)),
+              dict(zip(cal.RERANK_FEATURES, np.round(reranker.coef, 3), strict=True)))
+        for name, items in (("fit (fold A)", items_a), ("validation (fold B)", items_b)):
+            rerank_report(name, items, reranker)
+        if args.lyushkov:
+            retriever = corpus_retriever(args.corpus, args.work, embedder)
+            for path in args.lyushkov:
+                rerank_report(path.stem, collect_file(path, retriever, shortlists=True), reranker)
+        return 0
     if args.current:
         ranker, conf = cal.RANKER, cal.CONFIDENCE
     else:

@@ -488,3 +488,43 @@ def test_locate_refuses_what_the_article_gives_only_as_a_theory(lyushkov: Retrie
     top = result.matches[0]
     assert not result.supported and top.match == kind and "captured by the Red Army" in top.text
     assert [(c.claim, c.source) for c in top.conflicts] == [("captured", "theories held that … captured")]
+
+
+def test_close_candidates_are_re_ranked_with_their_soft_coverage(retriever: Retriever,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the ranker's two best are within RERANK_MARGIN, the re-ranker chooses among its RERANK_TOP best."""
+    import numpy as np
+
+    from rag import answering
+    from rag import calibration as cal
+
+    question = "What did Ada translate in 1843?"
+    plain = answering.gather_evidence(retriever, question, reranker=None)
+    assert not plain.reranked and plain.top == int(np.argmax(plain.ranker))
+    # a re-ranker that wants the least similar sentence, always asked: it must choose from the shortlist
+    contrary = cal.Logistic(0.0, tuple(-10.0 if n == "dense" else 0.0 for n in cal.RERANK_FEATURES))
+    monkeypatch.setattr(answering, "RERANK_MARGIN", 1e9)
+    ev = answering.gather_evidence(retriever, question, reranker=contrary)
+    shortlist = [int(j) for j in np.argsort(-ev.ranker, kind="stable")[:cal.RERANK_TOP]]
+    dense = ev.features[:, cal.SENTENCE_FEATURES.index("dense")]
+    assert ev.reranked and ev.top == min(shortlist, key=lambda j: dense[j])
+    assert ev.top != plain.top  # the least similar of five is not the ranker's best
+    # its confidence reads the chosen sentence, with a margin below zero (the ranker preferred another)
+    x = cal.confidence_features(ev.ranker, ev.features, ev.unknown, ev.answer, ev.top)
+    assert x[1] < 0 and x[2] == dense[ev.top]
+
+
+def test_shortlist_soft_coverage_agrees_with_the_answer_sentences(retriever: Retriever) -> None:
+    from rag import answering
+    from rag import calibration as cal
+
+    question = "Which engine did Ada write her notes about?"
+    ev = answering.gather_evidence(retriever, question, reranker=None)
+    stats = cal.corpus_stats(retriever.index)
+    ids = list(ev.sentence_ids[:4])
+    rows = answering.shortlist_soft(retriever, question, ev.question, stats, ids)
+    assert rows is not None and rows.shape == (4, 2)
+    for sid, row in zip(ids, rows, strict=True):
+        alone = answering.answer_soft_coverage(retriever, question, ev.question, stats, sid)
+        assert row == pytest.approx(alone, abs=1e-4)  # batched with others or alone: the same values
+        assert 0.0 <= row[0] <= 1.0 and row[1] <= 1.0
