@@ -34,9 +34,18 @@ from rag.lexical import stem_word
     ("Which American newspapers doubted his story?", "newspapers"),
     ("When was Lyushkov born?", None),
     ("", None),
-    # "Who was the X": which person fits the description; "Who was <Name>?" asks for a description instead
+    # "Who was the X who…": which person fits the description; "Who was <Name>?" asks for a description instead,
+    # and without a relative clause the answer may be no name ("Who was the tailor in the family?" "his father")
     ("Who was the Soviet agent who infiltrated the plot?", "agent"),
-    ("Who was the first head of the Cheka?", "head"),
+    ("Who was the young Japanese intelligence officer who shot him?", "officer"),  # a name inside the phrase
+    ("Who were the Soviet agents who infiltrated the plot?", "agents"),  # a plural before "who" is no verb
+    ("Who was the former NKVD chief that signed it?", "chief"),
+    ("Who was the person responsible who signed it?", "person"),
+    ("In 1938, who was the man that shot him?", "man"),
+    ("Who's the man who shot him?", "man"),
+    ("Who was the one who shot him?", None),
+    ("Who was the first head of the Cheka?", None),
+    ("Who was the tailor in Lyushkov's family?", None),
     ("Who was Yutaka Takeoka?", None),
     ("Who was he?", None),
 ])
@@ -86,6 +95,30 @@ def test_a_long_question_is_read_in_linear_time() -> None:
     ("It was an officer's daughter.", "daughter", False),  # "an" opens "officer's", not "daughter"
     ("A report reached the hotel.", "hotel", False),
     ("He stayed in Dalian.", "hotel", False),
+    # what something already named is, not an introduction (a review's finds)
+    ("Lyushkov was a Soviet secret police officer.", "officer", False),
+    ("He supported them as a tailor.", "tailor", False),
+    ("His brother (a member of the underground) influenced him.", "member", False),
+    ("Takeoka, a young officer, shot him.", "officer", False),
+    ("He was quite a hotel.", "hotel", False),
+    # participles are modifiers right after the article; verbs, "-s" words and possessives end the phrase
+    ("A decorated officer arrived.", "officer", True),
+    ("It was found after a failed search.", "search", True),
+    ("A man visiting officers left.", "officer", False),
+    ("A man meets officer Takeoka.", "officer", False),
+    ("A man should meet officers.", "officer", False),
+    ("It was a officers' report.", "report", False),
+    ("He was a Type A officer.", "officer", False),  # a capital "A" inside a sentence is a name
 ])
 def test_a_mention_introduced_by_an_indefinite_article(sentence: str, focus: str, expected: bool) -> None:
     assert indefinite(sentence, stem_word(focus)) is expected
+
+
+def test_a_name_that_is_what_the_question_describes_names_it() -> None:
+    question = "Who was the Soviet secret police officer who defected to Japan in 1938?"
+    focus = identity_focus(question)
+    assert focus == stem_word("officer")
+    words = ranker_question_words(question)
+    lead = "Genrikh Samoilovich Lyushkov (1900 - 19 August 1945) was a Soviet secret police officer."
+    assert unnamed(lead, focus, words, lambda word: True) is False  # "<Name> … was a … officer"
+    assert unnamed("He was a Soviet secret police officer.", focus, words, lambda word: False) is True  # no name
