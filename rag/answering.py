@@ -105,17 +105,17 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
     feats = sentence_features(index, stats, info, query.vector, sids, [seen[s] for s in sids], sent_lex)
     logits = ranker.logit(feats)
     order = np.argsort(-logits, kind="stable")
-    top, soft, reranked = int(order[0]), None, False
+    top, reranked = int(order[0]), False
+    known: dict[int, tuple[float, float]] = {}  # soft coverage already read, by candidate
     if reranker is not None and len(order) > 1 and logits[order[0]] - logits[order[1]] < RERANK_MARGIN:
         shortlist = [int(j) for j in order[:RERANK_TOP]]
         softs = shortlist_soft(retriever, query.text, info, stats, [sids[j] for j in shortlist])
         if softs is not None:
-            pick = int(np.argmax(reranker.logit(np.hstack([feats[shortlist], softs]))))
-            top, soft, reranked = shortlist[pick], (float(softs[pick, 0]), float(softs[pick, 1])), True
+            top, reranked = shortlist[int(np.argmax(reranker.logit(np.hstack([feats[shortlist], softs]))))], True
+            known = {j: (float(a), float(b)) for j, (a, b) in zip(shortlist, softs, strict=True)}
     best = prefer_prose(index, sids, logits, top)
     unknown = unknown_share(info, stats)
-    if soft is None or best != top:
-        soft = answer_soft_coverage(retriever, query.text, info, stats, sids[best])
+    soft = known.get(best) or answer_soft_coverage(retriever, query.text, info, stats, sids[best])
     answer = answer_features(query.text, info, index.sentences[sids[best]].text, soft, stats.usage, stats.knows)
     conf = float(confidence.proba(confidence_features(logits, feats, unknown, answer, top)[None, :])[0])
     return Evidence(query, info, ranked, scores, sent_lex, sids, feats, logits, best, unknown, conf, answer, top,
@@ -125,7 +125,8 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
 def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stats: CorpusStats,
                    sentence_ids: Sequence[int]) -> np.ndarray | None:
     """``soft_coverage`` of several candidate sentences (rows: soft, soft_min), from one model call for the
-    question and the sentences that lack a word of it; None when the embedder gives no token vectors."""
+    question and the sentences that lack a word of it (none when every sentence has every word: then the values
+    are exact without the model); None when that call is needed and the embedder gives no token vectors."""
     out = np.zeros((len(sentence_ids), 2))
     need = [k for k, sid in enumerate(sentence_ids) if not all(t in stats.sentence_tokens[sid] for t in info.tokens)]
     vectors = token_vectors(retriever.embedder, [question] + [retriever.index.sentences[sentence_ids[k]].text

@@ -306,6 +306,8 @@ def main() -> int:
     ap.add_argument("--drop-confidence", nargs="*", default=[], choices=cal.CONFIDENCE_FEATURES,
                     help="confidence features left out of the fit (weight 0)")
     args = ap.parse_args()
+    if args.fit_reranker and args.with_evidence:
+        ap.error("--fit-reranker fits RERANK_FEATURES, which have no evidence feature")
     if args.current and args.with_evidence:
         ap.error("--current validates the shipped ranker, which has no evidence feature")
     embedder = CachingEmbedder(args.work / "embeddings.npz")
