@@ -8,7 +8,7 @@ sentence states the claim" (``SUPPORT``, fitted by scripts/calibrate_claims.py).
 dates or numbers differ from the claim's, or that negates what the claim states (rag.negation),
 carries ``conflicts``, and a claim whose best match conflicts, or leaves a date, number or name
 (capitalised word) of the claim unattested, is not supported: a citation must back every fact of
-the claim. A paraphrase must also cover the claim's words in meaning (``SOFT_SUPPORT_FROM``).
+the claim.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from rag.attestation import conflict_pairs, unattested_facts
-from rag.calibration import CorpusStats, Logistic, WordUsage, analyse_question, corpus_stats
+from rag.calibration import CorpusStats, Logistic, WordUsage, corpus_stats
 from rag.chunking import split_prose
 from rag.documents import Citation, Document, citation_label
 from rag.errors import InvalidRequestError
@@ -46,10 +46,6 @@ CLAIM_FEATURES = ("dense", "coverage", "context_coverage", "reverse_coverage", "
 # one that maximises supported-claim success minus twice the false-support rate on fold A.
 SUPPORT = Logistic(-8.8580, (6.3406, 3.2369, 1.4531, 3.0947, -0.8166))
 SUPPORTED_FROM = 0.15
-# A paraphrase must also cover the claim's words in meaning: its soft coverage (rag.soft_match, the IDF-weighted
-# best cosine of each claim word with the sentence's contextual token vectors) at least this. Chosen on fold A
-# like the threshold (scripts/calibrate_claims.py --soft-from); docs/answers.md.
-SOFT_SUPPORT_FROM = 0.7
 
 
 @dataclass(frozen=True)
@@ -195,23 +191,6 @@ def claim_features(index: Index, stats: CorpusStats, tokens: tuple[str, ...], ve
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CLAIM_FEATURES))
 
 
-def claim_soft_coverage(retriever: Retriever, claim: str, sentence_id: int) -> float:
-    """How well sentence ``sentence_id`` covers the claim's content words in meaning (``soft``,
-    rag.soft_match): 1 when it has every word (no model call); 1 too when the embedder gives no token vectors
-    (the check is then skipped, not made stricter)."""
-    from rag.soft_match import soft_coverage, token_vectors
-
-    stats = corpus_stats(retriever.index)
-    info = analyse_question(claim)
-    tokens = stats.sentence_tokens[sentence_id]
-    if all(t in tokens for t in info.tokens):
-        return 1.0
-    vectors = token_vectors(retriever.embedder, [claim, retriever.index.sentences[sentence_id].text])
-    if vectors is None:
-        return 1.0
-    return soft_coverage(claim, info, stats, tokens, (vectors[0], vectors[1]))[0]
-
-
 def candidate_sentences(retriever: Retriever, vector: np.ndarray, tokens: tuple[str, ...],
                         n: int = PARAPHRASE_CANDIDATES, doc_ids: Sequence[str] | None = None) -> np.ndarray:
     """The ``n`` best sentences by dense similarity and the ``n`` best by BM25 (of ``doc_ids`` only:
@@ -327,7 +306,6 @@ def locate(retriever: Retriever, claim: str, k: int = 3, *, support: Logistic | 
             # the best match backs the claim: scored as stating it, and nothing contradicted or left unstated
             # (the same test as rag.attestation.attested, which scripts/calibrate_claims.py applies)
             supported = bool(matches) and scores.max() >= SUPPORTED_FROM \
-                and not matches[0].conflicts and not matches[0].missing \
-                and claim_soft_coverage(retriever, text, int(sids[int(np.argmax(scores))])) >= SOFT_SUPPORT_FROM
+                and not matches[0].conflicts and not matches[0].missing
     return LocateResult(claim, bool(supported), tuple(matches), index.version,
                         round((time.perf_counter() - t0) * 1000.0, 3))

@@ -43,7 +43,7 @@ import json
 import random
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +68,6 @@ class Claim:
     kind: str
     source: tuple[str, int, int] | None  # (doc_id, start, end) of a sentence that states it
     sids: np.ndarray | None = None  # the candidate sentences, once collected
-    soft: dict[int, float] = field(default_factory=dict)  # soft coverage of candidates, read when needed
-
-
-SOFT_FROM = claims.SOFT_SUPPORT_FROM  # --soft-from: a paraphrase must cover the claim's words in meaning this well
-WORLDS: dict[int, World] = {}  # by id of a claim: its world (the soft coverage needs the retriever)
 
 
 def excerpt(rng: random.Random, sentence: str) -> str | None:
@@ -323,7 +318,6 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
         query = retriever.prepare(c.text)
         sids = claims.candidate_sentences(retriever, query.vector, query.tokens)
         c.sids = sids
-        WORLDS[id(c)] = world
         feats = claims.claim_features(index, stats, query.tokens, query.vector, sids)
         if c.source is None:
             labels = np.zeros(len(sids), dtype=bool)
@@ -342,22 +336,13 @@ def collect(world: World, items: list[Claim]) -> list[tuple[Claim, np.ndarray, n
 
 
 def decide(feats: np.ndarray, verbatim: bool | None, facts: np.ndarray, model: cal.Logistic, threshold: float,
-           claim: Claim | None = None) -> tuple[int, float, bool]:
+           ) -> tuple[int, float, bool]:
     """(the best-scored candidate, its score, whether the claim is supported) as ``rag.claims.locate``
     decides it: matched verbatim without a conflict (a verbatim match with one is not supported, and no
-    paraphrase is tried), or the best candidate scores at least ``threshold``, attests it and covers its
-    words in meaning (soft coverage at least ``SOFT_FROM``, read for ``claim``'s candidate when needed)."""
+    paraphrase is tried), or the best candidate scores at least ``threshold`` and attests it."""
     p = model.proba(feats)
     j = int(np.argmax(p))
-    if verbatim is not None:
-        return j, float(p[j]), bool(verbatim)
-    supported = bool(p[j] >= threshold and facts[j])
-    if supported and claim is not None and SOFT_FROM > 0:
-        if j not in claim.soft:
-            assert claim.sids is not None
-            claim.soft[j] = claims.claim_soft_coverage(WORLDS[id(claim)].retriever, claim.text, int(claim.sids[j]))
-        supported = claim.soft[j] >= SOFT_FROM
-    return j, float(p[j]), supported
+    return j, float(p[j]), bool(verbatim) if verbatim is not None else bool(p[j] >= threshold and facts[j])
 
 
 def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, float]:
@@ -368,7 +353,7 @@ def outcomes(rows: list, model: cal.Logistic, threshold: float) -> dict[str, flo
         sel = [r for r in rows if r[0].kind == kind and len(r[1])]
         ok = 0
         for c, feats, labels, verbatim, facts in sel:
-            j, _, supported = decide(feats, verbatim, facts, model, threshold, c)
+            j, _, supported = decide(feats, verbatim, facts, model, threshold)
             ok += (supported and bool(labels[j])) if c.source else (not supported)
         out[kind] = ok / max(1, len(sel))
     return out
@@ -395,7 +380,7 @@ def dump(path: Path, name: str, world: World, rows: list, model: cal.Logistic, t
         for c, feats, labels, verbatim, facts in rows:
             if not len(feats):
                 continue
-            j, score, supported = decide(feats, verbatim, facts, model, threshold, c)
+            j, score, supported = decide(feats, verbatim, facts, model, threshold)
             f.write(json.dumps({"set": name, "kind": c.kind, "claim": c.text, "supported": supported,
                                 "score": round(score, 4), "right_sentence": bool(labels[j]),
                                 "sentence": index.sentences[int(c.sids[j])].text}, ensure_ascii=False) + "\n")
@@ -421,14 +406,7 @@ def main() -> int:
     ap.add_argument("--dump", type=Path, help="write every claim's outcome to this JSON Lines file")
     ap.add_argument("--lower", action="store_true", help="every claim typed in lower case, as users often do "
                                                          "(with --current: how the names rule holds up)")
-    ap.add_argument("--soft-from", type=float, default=claims.SOFT_SUPPORT_FROM,
-                    help="the soft coverage a paraphrase needs (0: not checked); with --choose-soft, chosen on fold A")
-    ap.add_argument("--choose-soft", action="store_true",
-                    help="also report each --soft-from candidate (0, 0.6 ... 0.75) on both folds, and the one fold A "
-                         "chooses (supported-kind success minus twice the false-support rate, as the threshold)")
     args = ap.parse_args()
-    global SOFT_FROM
-    SOFT_FROM = args.soft_from
     embedder = CachingEmbedder(args.work / "embeddings.npz")
     articles, questions = load_squad(args.squad)
     fold_a, fold_b = folds(list(articles))
@@ -449,18 +427,6 @@ def main() -> int:
         model = cal.fit_logistic(np.vstack([r[1] for r in fit]), np.concatenate([r[2] for r in fit]).astype(float),
                                  l2=args.l2)
         threshold = args.threshold if args.threshold is not None else choose_threshold(rows_a, model)
-    if args.choose_soft:
-        def utility(rows: list) -> float:
-            o = outcomes(rows, model, threshold)
-            return (o["excerpt"] + o["restated"]) / 2 - 2 * (1 - (o["removed"] + o["offtopic"] + o["swapped"]
-                                                                     + o["chimera"]) / 4)
-        best = {}
-        for soft in (0.0, 0.6, 0.62, 0.65, 0.68, 0.7, 0.72, 0.75):
-            SOFT_FROM = soft
-            best[soft] = utility(rows_a)
-            print(f"  soft coverage >= {soft}: utility fold A {best[soft]:.3f}, fold B {utility(rows_b):.3f}")
-        SOFT_FROM = max(best, key=lambda v: (round(best[v], 6), -v))  # a tie goes to the laxer value
-    print("SOFT_SUPPORT_FROM =", SOFT_FROM)
     print("SUPPORTED_FROM =", threshold)
     print("SUPPORT =", model, dict(zip(claims.CLAIM_FEATURES, np.round(model.coef, 3), strict=True)))
     evaluate("fit (fold A)", rows_a, model, threshold)
