@@ -21,16 +21,16 @@ from rag.calibration import (
     ABSTAIN_BELOW,
     CONFIDENCE,
     RANKER,
-    RERANK_MARGIN,
-    RERANK_TOP,
     RERANKER,
     CorpusStats,
     Logistic,
     QuestionInfo,
     analyse_question,
     answer_features,
+    close_call,
     confidence_features,
     corpus_stats,
+    rerank_shortlist,
     sentence_features,
     unknown_share,
 )
@@ -104,11 +104,10 @@ def gather_evidence(retriever: Retriever, question: str, chunks: int = CANDIDATE
     stats = corpus_stats(index)
     feats = sentence_features(index, stats, info, query.vector, sids, [seen[s] for s in sids], sent_lex)
     logits = ranker.logit(feats)
-    order = np.argsort(-logits, kind="stable")
-    top, reranked = int(order[0]), False
+    top, reranked = int(np.argmax(logits)), False
     known: dict[int, tuple[float, float]] = {}  # soft coverage already read, by candidate
-    if reranker is not None and len(order) > 1 and logits[order[0]] - logits[order[1]] < RERANK_MARGIN:
-        shortlist = [int(j) for j in order[:RERANK_TOP]]
+    if reranker is not None and close_call(logits):
+        shortlist = rerank_shortlist(logits)
         softs = shortlist_soft(retriever, query.text, info, stats, [sids[j] for j in shortlist])
         if softs is not None:
             top, reranked = shortlist[int(np.argmax(reranker.logit(np.hstack([feats[shortlist], softs]))))], True
@@ -142,14 +141,12 @@ def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stat
 
 def answer_soft_coverage(retriever: Retriever, question: str, info: QuestionInfo, stats: CorpusStats,
                          sentence_id: int) -> tuple[float, float]:
-    """``rag.soft_match.soft_coverage`` of one candidate sentence, from one call for both texts' token vectors."""
-    tokens = stats.sentence_tokens[sentence_id]
-    if all(t in tokens for t in info.tokens):
-        return soft_coverage(question, info, stats, tokens, None)  # every word there: no model call needed
-    text = retriever.index.sentences[sentence_id].text
-    vectors = token_vectors(retriever.embedder, [question, text])
-    pair = (vectors[0], vectors[1]) if vectors is not None else None
-    return soft_coverage(question, info, stats, tokens, pair)
+    """``rag.soft_match.soft_coverage`` of one candidate sentence (``shortlist_soft`` of it alone); the lexical
+    values when the embedder gives no token vectors."""
+    rows = shortlist_soft(retriever, question, info, stats, [sentence_id])
+    if rows is None:
+        return soft_coverage(question, info, stats, stats.sentence_tokens[sentence_id], None)
+    return float(rows[0, 0]), float(rows[0, 1])
 
 
 def prefer_prose(index: Index, sentence_ids: tuple[int, ...], logits: np.ndarray, best: int) -> int:

@@ -311,6 +311,21 @@ RERANK_FEATURES = SENTENCE_FEATURES + ("soft", "soft_min")
 RERANK_MARGIN = 1.0
 RERANK_TOP = 5
 RERANKER = Logistic(0.0, (2.3186, 1.2662, -0.0413, 2.1778, 2.3444, 0.0, 1.3049, 0.1154, -0.0069, 2.5152, 1.6494))
+
+
+def close_call(ranker: np.ndarray) -> bool:
+    """Whether the ranker's two best candidates (logits ``ranker``) are less than RERANK_MARGIN apart: the
+    re-ranker decides."""
+    if len(ranker) < 2:
+        return False
+    second, first = np.sort(ranker)[-2:]
+    return bool(first - second < RERANK_MARGIN)
+
+
+def rerank_shortlist(ranker: np.ndarray) -> list[int]:
+    """The positions of the ranker's RERANK_TOP best candidates, best first: what the re-ranker chooses from."""
+    return [int(j) for j in np.argsort(-ranker, kind="stable")[:RERANK_TOP]]
+
 CONFIDENCE = Logistic(-7.3179, (0.2027, 0.4764, 2.1152, -0.4670, 0.0673, 1.6061, 0.0383, 3.8612, 1.6114,
                                  -2.4306, -1.6762, -0.7183))
 ABSTAIN_BELOW = 0.246

@@ -127,15 +127,16 @@ def unnamed(sentence: str, focus: str, question_words: frozenset[str],
     words = [m.group(0) for m in _WORD.finditer(sentence)]
     if any(w[:1].isupper() and stem_word(w.lower()) == focus for w in words[1:]):
         return False  # "the Junkers Company", "Weeks Bridge"
-    mentions = [i for i, w in enumerate(words) if w.islower() and stem_word(w) == focus]
+    mentions = _mentions(words, focus)
     if not mentions:
         return None
 
+    def a_name(word: str, first: bool) -> bool:
+        return (word[:1].isupper() and word.lower() not in _MONTHS and (not first or bool(is_name and is_name(word)))
+                and re.sub(r"['’]s?$", "", word.lower()) not in question_words)
+
     def name_at(j: int) -> bool:
-        word = words[j]
-        if not word[:1].isupper() or word.lower() in _MONTHS or (j == 0 and not (is_name and is_name(word))):
-            return False
-        return re.sub(r"['’]s?$", "", word.lower()) not in question_words
+        return a_name(words[j], j == 0)
 
     for i in mentions:
         for j in range(max(0, i - WINDOW), min(len(words), i + WINDOW + 1)):
@@ -145,10 +146,6 @@ def unnamed(sentence: str, focus: str, question_words: frozenset[str],
                 return False  # "his Jewish wife, Inna,"; not "Inna, to leave the country"
         if _described_name(words, i, name_at):
             return False  # "Yutaka Takeoka, who was a young intelligence officer"
-    def a_name(word: str, first: bool) -> bool:
-        return (word[:1].isupper() and word.lower() not in _MONTHS and (not first or bool(is_name and is_name(word)))
-                and re.sub(r"['’]s?$", "", word.lower()) not in question_words)
-
     # "Genrikh Samoilovich Lyushkov (…) was a Soviet secret police officer." names its officer
     return not _predicate_of_a_name(sentence, focus, a_name)
 
@@ -195,7 +192,7 @@ def _opening(words: list[str], i: int) -> int | None:
     read back over at most ``_MAX_FOCUS_WORDS`` modifiers, or None. Punctuation, a preposition or another stop
     word, a pronoun, a possessive ("Lyushkov's", "officers'") or a verb ends the phrase; a participle or a word in
     "-s" right after the article is a modifier ("a decorated officer", "an arms dealer"), and so is an "-ing" form
-after a capitalised word ("an American publishing house"; not "a man visiting officers"). A capitalised "A" is an
+    after a capitalised word ("an American publishing house"; not "a man visiting officers"). A capitalised "A" is an
     article only as the sentence's first word ("Type A", "vitamin A" are names)."""
     for k in range(i - 1, max(-1, i - 2 - _MAX_FOCUS_WORDS), -1):
         word = words[k]

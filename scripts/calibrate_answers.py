@@ -74,9 +74,9 @@ def collect(world: World, with_evidence: bool = False, shortlists: bool = False)
 
 def add_shortlist(retriever: Retriever, ev: Evidence, item: Item) -> None:
     """The ranker's RERANK_TOP best candidates of a question and their soft coverage, to fit the re-ranker."""
-    order = np.argsort(-cal.RANKER.logit(ev.features), kind="stable")[:cal.RERANK_TOP]
+    order = cal.rerank_shortlist(cal.RANKER.logit(ev.features))
     stats = cal.corpus_stats(retriever.index)
-    item.shortlist = order
+    item.shortlist = np.array(order)
     item.soft = shortlist_soft(retriever, ev.query.text, ev.question, stats, [ev.sentence_ids[j] for j in order])
 
 
@@ -102,8 +102,7 @@ def rerank_report(name: str, items: list[Item], reranker: cal.Logistic) -> None:
         logits = cal.RANKER.logit(it.features)
         first = bool(it.labels[int(np.argmax(logits))])
         pick = bool(it.labels[it.shortlist[int(np.argmax(reranker.logit(reranker_rows(it))))]])
-        second = np.sort(logits)[-2] if len(logits) > 1 else -np.inf
-        close = float(logits.max() - second) < cal.RERANK_MARGIN
+        close = cal.close_call(logits)
         decided = pick if close else first
         base, always, gated, asked = base + first, always + pick, gated + decided, asked + close
         wins, losses = wins + (decided and not first), losses + (first and not decided)

@@ -503,7 +503,7 @@ def test_close_candidates_are_re_ranked_with_their_soft_coverage(retriever: Retr
     assert not plain.reranked and plain.top == int(np.argmax(plain.ranker))
     # a re-ranker that wants the least similar sentence, always asked: it must choose from the shortlist
     contrary = cal.Logistic(0.0, tuple(-10.0 if n == "dense" else 0.0 for n in cal.RERANK_FEATURES))
-    monkeypatch.setattr(answering, "RERANK_MARGIN", 1e9)
+    monkeypatch.setattr(cal, "RERANK_MARGIN", 1e9)
     ev = answering.gather_evidence(retriever, question, reranker=contrary)
     shortlist = [int(j) for j in np.argsort(-ev.ranker, kind="stable")[:cal.RERANK_TOP]]
     dense = ev.features[:, cal.SENTENCE_FEATURES.index("dense")]
