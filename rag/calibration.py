@@ -27,6 +27,7 @@ import numpy as np
 from rag.cues import kind_present, ranker_kind, ranker_question_words
 from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
+from rag.short_answers import asked_date_unit, holds_date_unit
 from rag.store import Index
 
 
@@ -44,11 +45,13 @@ class QuestionInfo:
     tokens: tuple[str, ...]
     words: frozenset[str]
     kind: str  # "date", "number", "person", "place", "reason" or "" when unknown
+    date_unit: str = ""  # the unit a date question names ("year", "month", "century", "day"), or ""
 
 
 def analyse_question(text: str) -> QuestionInfo:
     tokens = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _type_words())
-    return QuestionInfo(tokens, ranker_question_words(text), ranker_kind(text))
+    kind = ranker_kind(text)
+    return QuestionInfo(tokens, ranker_question_words(text), kind, asked_date_unit(text) if kind == "date" else "")
 
 
 # -- per-index statistics ------------------------------------------------------------------------
@@ -158,7 +161,8 @@ def sentence_features(index: Index, stats: CorpusStats, question: QuestionInfo, 
         if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
             context = context | stats.sentence_tokens[sid - 1]
         expected = 1.0 if question.kind else 0.0
-        present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) else 0.0
+        present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) \
+            and holds_date_unit(question.date_unit, sentence.text) else 0.0
         rows.append((float(dense[j]), float(bm25[sid]), coverage(question, stats, toks),
                      coverage(question, stats, context), 1.0 / rank, expected, present,
                      math.log1p(len(sentence.text)) / 6.0, 1.0 if sentence.kind == "item" else 0.0))

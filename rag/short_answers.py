@@ -66,7 +66,8 @@ _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
 _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:day|date)\b", re.IGNORECASE)
 _HAS_YEAR = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b\d{{1,4}}\s?{_ERA}|\b(?:AD|A\.D\.)\s?\d{{1,4}}\b")
 _HAS_MONTH = re.compile(r"\b" + _MONTH, re.IGNORECASE)
-_HAS_DAY = re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+\d{{1,2}}\b|\d{{4}}-\d{{2}}-\d{{2}}")
+_HAS_DAY = re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+\d{{1,2}}\b|\d{{4}}-\d{{2}}-\d{{2}}"
+                      r"|\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
 _HAS_CENTURY = re.compile(r"centur")
 _BARE = re.compile(r"[$£€]?\d[\d,.]*")  # a figure without a unit or words
 _BETWEEN = re.compile(r"\bbetween\s+", re.IGNORECASE)
@@ -150,13 +151,25 @@ def _has_unit(text: str) -> bool:
         rf"(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*", text.strip(), re.IGNORECASE)
 
 
+_DATE_UNITS = (("year", _ASKS_YEAR, _HAS_YEAR), ("month", _ASKS_MONTH, _HAS_MONTH),
+               ("century", _ASKS_CENTURY, _HAS_CENTURY), ("day", _ASKS_DAY, _HAS_DAY))
+
+
+def asked_date_unit(question: str) -> str:
+    """The unit a date question names: "year" ("In what year…"), "month", "century", "day" ("On what
+    date…", "What day…"), or "" (a plain "When…", or not a date question)."""
+    return next((unit for unit, asks, _has in _DATE_UNITS if asks.search(question)), "")
+
+
+def holds_date_unit(unit: str, text: str) -> bool:
+    """Whether ``text`` holds a date of ``unit`` (a day: "13 June", "June 13", "1945-08-19", "Monday");
+    any text does for the unit ""."""
+    return not unit or any(bool(has.search(text)) for name, _asks, has in _DATE_UNITS if name == unit)
+
+
 def _fits(question: str, text: str) -> bool:
     """Whether a date expression is of the kind a date question names ("in what year" wants a year)."""
-    for asks, has in ((_ASKS_YEAR, _HAS_YEAR), (_ASKS_MONTH, _HAS_MONTH), (_ASKS_CENTURY, _HAS_CENTURY),
-                      (_ASKS_DAY, _HAS_DAY)):
-        if asks.search(question):
-            return bool(has.search(text))
-    return True
+    return holds_date_unit(asked_date_unit(question), text)
 
 
 def _joined(sentence: str, spans: list[tuple[int, int]], kind: str) -> list[tuple[int, int]]:

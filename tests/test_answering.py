@@ -105,6 +105,45 @@ def test_question_kinds() -> None:
     assert kind_present("date", "It happened in 1938.", words) and not kind_present("date", "It happened.", words)
 
 
+@pytest.mark.parametrize(("question", "unit"), [
+    ("On what date did Ada die?", "day"), ("What day was she born?", "day"), ("In what year did she die?", "year"),
+    ("Which month was she born in?", "month"), ("In which century did she live?", "century"),
+    ("When did Ada die?", ""), ("How many notes did she add?", ""), ("What did she translate?", "")])
+def test_the_date_unit_a_question_names(question: str, unit: str) -> None:
+    assert analyse_question(question).date_unit == unit
+
+
+@pytest.mark.parametrize(("unit", "text", "holds"), [
+    ("day", "on 13 June 1938", True), ("day", "on June 13, 1938", True), ("day", "on 1945-08-19", True),
+    ("day", "every Tuesday", True), ("day", "in June 1938", False), ("year", "in June", False),
+    ("year", "in 1938", True), ("month", "in 1938", False), ("century", "in the 17th century", True),
+    ("", "nothing", True)])
+def test_a_text_holds_a_date_of_the_unit(unit: str, text: str, holds: bool) -> None:
+    from rag.short_answers import holds_date_unit
+
+    assert holds_date_unit(unit, text) is holds
+
+
+def test_a_date_question_that_names_its_unit_wants_a_sentence_with_that_unit(retriever: Retriever) -> None:
+    """"On what date…" wants a day: a sentence with only a year holds no date of the kind asked for (the answer
+    ranker's ``kind_present`` is 0 for it), while "In what year…" and "When…" take any sentence with a year."""
+    from rag.calibration import SENTENCE_FEATURES, corpus_stats, sentence_features
+
+    index = retriever.index
+    stats = corpus_stats(index)
+    texts = [s.text for s in index.sentences]
+    day = texts.index("She died of uterine cancer on 27 November 1852, aged 36.")
+    year = next(i for i, t in enumerate(texts) if t.startswith("In 1843 she translated"))
+    column = SENTENCE_FEATURES.index("kind_present")
+    for question, expected in (("On what date did Ada translate an article?", (1.0, 0.0)),
+                               ("In what year did Ada translate an article?", (1.0, 1.0)),
+                               ("When did Ada translate an article?", (1.0, 1.0))):
+        query = retriever.prepare(question)
+        rows = sentence_features(index, stats, analyse_question(question), query.vector, [day, year], [1, 1],
+                                 np.zeros(len(texts)))
+        assert tuple(rows[:, column]) == expected, question
+
+
 def test_fit_logistic_recovers_the_signal() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 2))
