@@ -127,7 +127,7 @@ def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stat
     question and the sentences that lack a word of it (none when every sentence has every word: then the values
     are exact without the model); None when that call is needed and the embedder gives no token vectors."""
     out = np.zeros((len(sentence_ids), 2))
-    need = [k for k, sid in enumerate(sentence_ids) if not all(t in stats.sentence_tokens[sid] for t in info.tokens)]
+    need = [k for k, sid in enumerate(sentence_ids) if not all(t in stats.answer_tokens(sid) for t in info.tokens)]
     vectors = token_vectors(retriever.embedder, [question] + [retriever.index.sentences[sentence_ids[k]].text
                                                             for k in need]) if need else []
     if vectors is None:
@@ -135,7 +135,7 @@ def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stat
     pieces = {k: vectors[n + 1] for n, k in enumerate(need)}
     for k, sid in enumerate(sentence_ids):
         pair = (vectors[0], pieces[k]) if k in pieces else None
-        out[k] = soft_coverage(question, info, stats, stats.sentence_tokens[sid], pair)
+        out[k] = soft_coverage(question, info, stats, stats.answer_tokens(sid), pair)
     return out
 
 
@@ -145,7 +145,7 @@ def answer_soft_coverage(retriever: Retriever, question: str, info: QuestionInfo
     values when the embedder gives no token vectors."""
     rows = shortlist_soft(retriever, question, info, stats, [sentence_id])
     if rows is None:
-        return soft_coverage(question, info, stats, stats.sentence_tokens[sentence_id], None)
+        return soft_coverage(question, info, stats, stats.answer_tokens(sentence_id), None)
     return float(rows[0, 0]), float(rows[0, 1])
 
 

@@ -19,11 +19,12 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from rag.aliases import described, descriptors, name_key
 from rag.cues import kind_present, ranker_kind, ranker_question_words
 from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
@@ -84,6 +85,18 @@ class CorpusStats:
     label_tokens: tuple[frozenset[str], ...]  # title and section words of each sentence
     usage: WordUsage = WordUsage()
     prefixes: frozenset[str] = frozenset()  # the first PREFIX letters of the index's longer tokens
+    described: tuple[frozenset[str], ...] = ()  # description words of the names each sentence mentions (rag.aliases)
+    descriptions: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # by document, by name key
+
+    def description(self, doc_id: str, word: str) -> frozenset[str]:
+        """The description tokens the document ``doc_id`` gives the name ``word`` (rag.aliases), if any."""
+        return self.descriptions.get(doc_id, {}).get(name_key(word), frozenset())
+
+    def answer_tokens(self, sentence_id: int) -> frozenset[str]:
+        """The tokens a sentence holds for the answer models: its own and the descriptions of the names it
+        mentions ("Inna" holds "wife" where the document wrote "his Jewish wife, Inna"). Not for claims."""
+        extra = self.described[sentence_id] if self.described else frozenset()
+        return self.sentence_tokens[sentence_id] | extra if extra else self.sentence_tokens[sentence_id]
 
     def knows(self, token: str) -> bool:
         """Whether the index uses ``token`` or, for a word of PREFIX letters or more, a word that starts the
@@ -124,7 +137,9 @@ def corpus_stats(index: Index) -> CorpusStats:
             usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
                               frozenset(upper - {written(w) for w in lower}))
             prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
-            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes)
+            descriptions = {d: descriptors(doc.text, usage.is_name) for d, doc in index.documents.items()}
+            names = described(((s.doc_id, s.text) for s in index.sentences), descriptions)
+            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names, descriptions)
             if len(_STATS) >= 4:
                 _STATS.pop(next(iter(_STATS)))
             _STATS[key] = stats
@@ -156,10 +171,10 @@ def sentence_features(index: Index, stats: CorpusStats, question: QuestionInfo, 
     dense = index.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)] @ query_vector
     for j, (sid, rank) in enumerate(zip(sentence_ids, chunk_ranks, strict=True)):
         sentence = index.sentences[sid]
-        toks = stats.sentence_tokens[sid]
+        toks = stats.answer_tokens(sid)
         context = toks | stats.label_tokens[sid]
         if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
-            context = context | stats.sentence_tokens[sid - 1]
+            context = context | stats.answer_tokens(sid - 1)
         expected = 1.0 if question.kind else 0.0
         present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) \
             and holds_date_unit(question.date_unit, sentence.text) else 0.0

@@ -1,0 +1,99 @@
+"""What a document says its people are: the descriptions it gives a name once, by apposition.
+
+A biography introduces a person once with what they are to its subject ("his Jewish wife, Inna,";
+"his superior, General Genzo Yanagita,"; "Yutaka Takeoka, who was a young intelligence officer and
+Lyushkov's handler at the end of the war") and later writes the name alone ("Inna was kept at the
+Lubyanka prison…"). A question uses the description ("What happened to his wife?", "What did Lyushkov
+do that made his handler pull the trigger?"). ``described`` gives each sentence the words of the
+descriptions of the names it mentions, which the answer ranker and its soft coverage count as the
+sentence's own (rag.calibration, rag.answering). Claim lookup does not: a claim must be stated by the
+sentence it cites.
+
+Two patterns, both bounded (linear time in the text's length):
+
+* a description, then the name: "his|her|their|its|the|<Name>'s <up to five words>, <Name>" followed by a
+  comma, a full stop, a semicolon, a colon or a bracket;
+* the name, then a description: "<Name>, [who was|is|had been|became] a|an|the|his|her|their <words>",
+  the description ending at a comma, a full stop, a bracket, or a word that starts a clause or a
+  place or time ("who", "which", "at", "in", "during"…), and the name not the object of a
+  preposition or an article ("During the Great Purge, the…").
+
+The name is keyed by its last word ("Yanagita", "Takeoka"), which must be a word the corpus only
+ever capitalises (``WordUsage.is_name``: not "However", "Finally"), not a month or a weekday, and,
+when it is one word opening a sentence, a word the text also capitalises inside a sentence. A name
+described twice gathers both descriptions. A sentence mentions a name when it holds the key word (or its possessive).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from rag.lexical import tokenize
+
+_NAME = r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,3}"
+_BEFORE = re.compile(r"(?:\b(?:his|her|their|its|the)|(?<![\w'’-])[A-Z][\w-]*['’]s)"  # "his", "Ivanov's"
+                     r"\s+(?P<desc>(?:[A-Za-z][\w'’-]*\s+){0,4}?[a-z][\w'’-]*),"
+                     rf"[ \t]+(?P<name>{_NAME})(?=[ \t]*[,.;:()])")
+_AFTER = re.compile(rf"(?<![\w'’-])(?P<name>{_NAME}),[ \t]+(?:who\s+(?:was|is|had\s+been|became)\s+)?"
+                    r"(?:a|an|the|his|her|their)\s+(?P<desc>[^,;.()\n]{1,100})")
+_DESCRIPTION_ENDS = re.compile(r"\s(?:who|whom|whose|which|that|at|in|on|from|with|by|to|during|after|before|when|"
+                               r"where|while|since|until)\b")
+_GOVERNED = re.compile(r"\b(?:the|a|an|of|in|on|at|during|after|before|since|until|from|to|by|with|for)\s+$",
+                       re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\n\s*)$")
+_CALENDAR = frozenset(re.findall(r"\w+", "january february march april may june july august september "
+                                           "october november december monday tuesday wednesday thursday "
+                                           "friday saturday sunday"))
+_CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_LOOKBEHIND = 12  # characters before a name read for a governing word (bounded)
+
+
+def name_key(word: str) -> str:
+    """A name's key as written in a mention: without a possessive ending."""
+    for ending in ("'s", "’s", "'", "’"):
+        if word.endswith(ending) and len(word) > len(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def descriptors(text: str, is_name: Callable[[str], bool]) -> dict[str, frozenset[str]]:
+    """The description tokens of each name ``text`` describes by apposition, keyed by the name's last word."""
+    found: dict[str, set[str]] = {}
+    for pattern in (_BEFORE, _AFTER):
+        for m in pattern.finditer(text):
+            name, description = m.group("name"), m.group("desc")
+            words = name.split()
+            if pattern is _AFTER:
+                if _GOVERNED.search(text, max(0, m.start() - _LOOKBEHIND), m.start()):
+                    continue
+                end = _DESCRIPTION_ENDS.search(description)
+                description = description[: end.start()] if end else description
+            if len(words) == 1 and _SENTENCE_START.search(text, max(0, m.start() - 5), m.start()) \
+                    and not re.search(rf"[a-z,][ \t]+{re.escape(words[0])}\b", text):
+                continue  # capitalised because it opens a sentence, and never inside one: no evidence it is a name
+            key = name_key(words[-1])
+            if key.lower() in _CALENDAR or not is_name(key):
+                continue
+            tokens = set(tokenize(description)) - set(tokenize(name))
+            if tokens:
+                found.setdefault(key, set()).update(tokens)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def described(doc_sentences: Iterable[tuple[str, str]],
+              per_doc: dict[str, dict[str, frozenset[str]]]) -> tuple[frozenset[str], ...]:
+    """For each ``(doc_id, sentence text)``, the description tokens of the names it mentions (empty for most);
+    ``per_doc``: each document's ``descriptors``."""
+    out = []
+    empty: frozenset[str] = frozenset()
+    for doc_id, sentence in doc_sentences:
+        names = per_doc.get(doc_id)
+        tokens: frozenset[str] = empty
+        if names:
+            for word in _CAPITALISED.findall(sentence):
+                extra = names.get(name_key(word))
+                if extra:
+                    tokens = tokens | extra
+        out.append(tokens)
+    return tuple(out)

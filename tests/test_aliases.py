@@ -1,0 +1,82 @@
+"""Descriptions a document gives its names by apposition (rag.aliases), and how the answer ranker reads them."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.aliases import described, descriptors
+from rag.config import Settings
+from tests.conftest import write_corpus
+
+BIOGRAPHY = ("Ivan Petrov was a clerk in Kharkov. In 1930 he arranged for his Jewish wife, Olga, to leave for Riga. "
+             "However, a Soviet agent found her. Olga was kept at a prison before being sent to the Gulag. "
+             "In 1945, Boris Ivanov, who was a young intelligence officer and Petrov's handler at the end of the war, "
+             "shot Petrov. During the Great Purge, the NKVD arrested thousands. A hearing was held on 13 July, a month "
+             "after the arrest. Ivanov's superior, General Oleg Sidorov, wanted him dead. Sidorov, the regional "
+             "commander, agreed. Ivanov met Sidorov in Dalian.")
+
+
+def _is_name(text: str) -> object:
+    lower = set(re.findall(r"(?<![\w'’])[a-z][\w'’-]*", text))
+    return lambda word: word.lower() not in lower
+
+
+def test_descriptions_before_and_after_a_name() -> None:
+    found = descriptors(BIOGRAPHY, _is_name(BIOGRAPHY))
+    assert found["Olga"] == {"jewish", "wife"}
+    assert found["Ivanov"] >= {"young", "intellig", "offic", "handler"}
+    assert not found["Ivanov"] & {"end", "war"}  # the description ends at "at the end of the war"
+    assert found["Sidorov"] == {"superior", "region", "command"}  # two descriptions of one name gather
+
+
+def test_what_is_not_a_described_name() -> None:
+    found = descriptors(BIOGRAPHY, _is_name(BIOGRAPHY))
+    assert "However" not in found  # "however" is written in lower case too: not a name
+    assert "Purge" not in found  # "During the Great Purge, the NKVD…": the name is governed by a preposition
+    assert "July" not in found  # "on 13 July, a month after": a month is no one
+    assert set(found) == {"Olga", "Ivanov", "Sidorov"}
+
+
+def test_a_sentence_holds_the_descriptions_of_the_names_it_mentions() -> None:
+    sentences = [("bio", "Olga was kept at a prison."), ("bio", "Ivanov's superior agreed."), ("bio", "Petrov fled."),
+                 ("other", "Olga sang.")]
+    tokens = described(sentences, {"bio": descriptors(BIOGRAPHY, _is_name(BIOGRAPHY)),
+                                   "other": descriptors("Olga sang.", _is_name(BIOGRAPHY))})
+    assert tokens[0] == {"jewish", "wife"}
+    assert "handler" in tokens[1]  # the possessive "Ivanov's" mentions Ivanov
+    assert tokens[2] == frozenset()
+    assert tokens[3] == frozenset()  # another document's Olga is not this one
+
+
+@pytest.mark.parametrize("text", ["his " + "a " * 50_000 + "wife, Olga.", "Olga, a " + "b, Olga, the " * 20_000,
+                                  ("Abc " * 30_000) + ", the x"])
+def test_long_texts_take_linear_time(text: str) -> None:
+    t0 = time.perf_counter()
+    descriptors(text, lambda _w: True)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_the_answer_ranker_counts_a_description_as_the_sentence_s_words(tmp_path: Path) -> None:
+    """"When was his wife sent to the Gulag?": the sentence naming Olga covers "wife" for the answer ranker's
+    coverage (rag.calibration), while claim lookup still reads the sentence's own words only."""
+    from rag.calibration import SENTENCE_FEATURES, analyse_question, corpus_stats, sentence_features
+    from rag.service import Engine, build
+
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / "corpus", {"petrov.txt": BIOGRAPHY}),
+                        index_dir=tmp_path / "index", chunk_chars=300)
+    build(settings)
+    retriever = Engine(settings).retriever
+    index = retriever.index
+    stats = corpus_stats(index)
+    sid = next(i for i, s in enumerate(index.sentences) if s.text.startswith("Olga was kept"))
+    assert "wife" not in stats.sentence_tokens[sid] and "wife" in stats.answer_tokens(sid)
+    question = "Was his wife sent to the Gulag?"
+    info = analyse_question(question)
+    row = sentence_features(index, stats, info, retriever.prepare(question).vector, [sid], [1],
+                            np.zeros(len(index.sentences)))[0]
+    assert row[SENTENCE_FEATURES.index("coverage")] == pytest.approx(1.0)
