@@ -20,13 +20,12 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 
 from rag.aliases import described, descriptors, name_key
 from rag.cues import kind_present, ranker_kind, ranker_question_words
-from rag.fate import about, fate_question
 from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
 from rag.short_answers import asked_date_unit, holds_date_unit
@@ -46,19 +45,14 @@ class QuestionInfo:
 
     tokens: tuple[str, ...]
     words: frozenset[str]
-    kind: str  # "date", "number", "person", "place", "reason", "fate" (rag.fate) or "" when unknown
+    kind: str  # "date", "number", "person", "place", "reason" or "" when unknown
     date_unit: str = ""  # the unit a date question names ("year", "month", "century", "day"), or ""
-    focus: tuple[str, ...] = ()  # what a "fate" question asks about ("What happened to his wife Inna?"): stems
 
 
 def analyse_question(text: str) -> QuestionInfo:
     tokens = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _type_words())
     kind = ranker_kind(text)
-    fate = fate_question(text) if not kind else None
-    if fate is not None:  # "What happened to his wife Inna?": "happened" frames the question, it is no content
-        tokens = tuple(t for t in tokens if t not in fate.frame)
-    return QuestionInfo(tokens, ranker_question_words(text), "fate" if fate else kind,
-                        asked_date_unit(text) if kind == "date" else "", fate.focus if fate else ())
+    return QuestionInfo(tokens, ranker_question_words(text), kind, asked_date_unit(text) if kind == "date" else "")
 
 
 # -- per-index statistics ------------------------------------------------------------------------
@@ -182,11 +176,8 @@ def sentence_features(index: Index, stats: CorpusStats, question: QuestionInfo, 
         if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
             context = context | stats.answer_tokens(sid - 1)
         expected = 1.0 if question.kind else 0.0
-        if question.kind == "fate":
-            present = 1.0 if about(sentence.text, question.focus, partial(stats.description, sentence.doc_id)) else 0.0
-        else:
-            present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) \
-                and holds_date_unit(question.date_unit, sentence.text) else 0.0
+        present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) \
+            and holds_date_unit(question.date_unit, sentence.text) else 0.0
         rows.append((float(dense[j]), float(bm25[sid]), coverage(question, stats, toks),
                      coverage(question, stats, context), 1.0 / rank, expected, present,
                      math.log1p(len(sentence.text)) / 6.0, 1.0 if sentence.kind == "item" else 0.0))
