@@ -291,3 +291,62 @@ def test_documents_sorted_by_token_length_in_windows_keep_their_order(tmp_path: 
     alone = np.stack([embedder.embed_queries([t])[0] for t in texts])
     monkeypatch.setattr(embedding, "DOCUMENT_WINDOW", 3)
     np.testing.assert_array_equal(embedder.embed_documents(texts), alone)
+
+
+def test_a_call_alone_takes_a_slot_and_waits_for_one() -> None:
+    """``alone`` runs when a slot is free, holds it while it runs (batches wait), and gives it back."""
+    release = threading.Event()
+    run = Recorder(release)
+    batcher = MicroBatcher(run, max_batch=4, slots=1)
+    order: list[str] = []
+    with ThreadPoolExecutor(3) as pool:
+        held = pool.submit(batcher, 1)
+        assert run.started.wait(30)  # a batch holds the only slot
+        alone = pool.submit(batcher.alone, lambda: order.append("alone") or "done")
+        time.sleep(0.2)
+        assert not alone.done()  # waits for the slot
+        release.set()
+        assert held.result(30) == 10 and alone.result(30) == "done"
+    gate = threading.Event()
+    entered = threading.Event()
+
+    def slow() -> str:
+        entered.set()
+        assert gate.wait(30)
+        return "slow"
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(batcher.alone, slow)
+        assert entered.wait(30)
+        queued = pool.submit(batcher, 7)
+        time.sleep(0.2)
+        assert not queued.done()  # the batch waits for the call alone
+        gate.set()
+        assert first.result(30) == "slow" and queued.result(30) == 70
+    assert batcher._running == 0
+    with pytest.raises(ZeroDivisionError):
+        batcher.alone(lambda: 1 / 0)
+    assert batcher._running == 0 and batcher(3) == 30  # an error gives the slot back
+
+
+def test_onnx_token_vectors_share_the_query_slots(tmp_path: Path) -> None:
+    """``ask``'s token-vector calls wait for a slot of the query batcher like any query."""
+    embedder = tiny_onnx(tmp_path, query_slots=1)
+    alone_result = embedder.token_vectors(["Lyushkov fled."])
+    gate = threading.Event()
+    entered = threading.Event()
+
+    def occupy() -> None:
+        entered.set()
+        assert gate.wait(30)
+
+    with ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(embedder.queries.alone, occupy)
+        assert entered.wait(30)
+        vectors = pool.submit(embedder.token_vectors, ["Lyushkov fled."])
+        time.sleep(0.2)
+        assert not vectors.done()
+        gate.set()
+        holder.result(30)
+        (offsets, rows), = vectors.result(30)
+    assert np.array_equal(offsets, alone_result[0][0]) and np.allclose(rows, alone_result[0][1])
