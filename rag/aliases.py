@@ -32,21 +32,31 @@ from collections.abc import Callable, Iterable
 from rag.lexical import tokenize
 
 _NAME = r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,3}"
-_BEFORE = re.compile(r"(?:\b(?:his|her|their|its|the)|(?<![\w'’-])[A-Z][\w-]*['’]s)"  # "his", "Ivanov's"
-                     r"\s+(?P<desc>(?:[A-Za-z][\w'’-]*\s+){0,4}?[a-z][\w'’-]*),"
+_BEFORE = re.compile(r"(?:\b(?:[Hh]is|[Hh]er|[Tt]heir|[Ii]ts|[Tt]he)|(?<![\w'’-])[A-Z][\w-]*['’]s)"  # "his", "Ivanov's"
+                     r"[ \t]+(?P<desc>(?:[A-Za-z][\w'’-]*[ \t]+){0,4}?[a-z][\w'’-]*),"
                      rf"[ \t]+(?P<name>{_NAME})(?=[ \t]*[,.;:()])")
-_AFTER = re.compile(rf"(?<![\w'’-])(?P<name>{_NAME}),[ \t]+(?:who\s+(?:was|is|had\s+been|became)\s+)?"
-                    r"(?:a|an|the|his|her|their)\s+(?P<desc>[^,;.()\n]{1,100})")
+_AFTER = re.compile(rf"(?<![\w'’-])(?P<name>{_NAME}),[ \t]+(?:who[ \t]+(?:was|is|had[ \t]+been|became)[ \t]+)?"
+                    r"(?:a|an|the|his|her|their)[ \t]+(?P<desc>[^,;.()\n]{1,100})")
 _DESCRIPTION_ENDS = re.compile(r"\s(?:who|whom|whose|which|that|at|in|on|from|with|by|to|during|after|before|when|"
                                r"where|while|since|until)\b")
-_GOVERNED = re.compile(r"\b(?:the|a|an|of|in|on|at|during|after|before|since|until|from|to|by|with|for)\s+$",
-                       re.IGNORECASE)
+# words that make what follows them an adverbial ("In Paris, the government…", "By the time of his arrest, …")
+_GOVERNORS = frozenset({"the", "a", "an", "of", "in", "on", "at", "during", "after", "before", "since", "until",
+                        "from", "to", "by", "with", "for", "like", "unlike", "despite", "without", "as", "against",
+                        "following", "including", "under", "over", "near", "upon", "within", "into", "about",
+                        "through", "throughout", "among", "beside", "besides", "except", "per", "via", "when",
+                        "while", "although", "though", "if", "because", "whereas"})
+_GOVERNED = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+$")
+_OPENS = re.compile(r"(?:^|[.!?;,:][\"'”’)]*\s*|\n\s*)$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\n\s*)$")
+_INNER_CAPITAL = re.compile(r"[a-z,][ \t]+([A-Z][\w'’-]*)")  # a capitalised word inside a sentence
+_PAIR = re.compile(r"(?<![\w'’-])([A-Z][\w'’-]*)[ \t]+([A-Z][\w'’-]*)")  # "George Gershwin"
+_SAYING = frozenset({"said", "says", "say", "wrote", "writes", "reported", "reports", "claimed", "claims", "noted",
+                     "argued", "recalled", "added", "explained", "believed", "thought", "stated", "told"})
 _CALENDAR = frozenset(re.findall(r"\w+", "january february march april may june july august september "
                                            "october november december monday tuesday wednesday thursday "
                                            "friday saturday sunday"))
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
-_LOOKBEHIND = 12  # characters before a name read for a governing word (bounded)
+_LOOKBEHIND = 20  # characters before a match read for a governing word (bounded)
 
 
 def name_key(word: str) -> str:
@@ -57,22 +67,44 @@ def name_key(word: str) -> str:
     return word
 
 
-def descriptors(text: str, is_name: Callable[[str], bool]) -> dict[str, frozenset[str]]:
-    """The description tokens of each name ``text`` describes by apposition, keyed by the name's last word."""
+def _governed(text: str, start: int, opening: bool = False) -> bool:
+    """Whether the word before ``start`` makes the match an object or an adverbial ("During the Great Purge, the
+    …"); with ``opening``, only when that word opens a sentence or a clause ("In the end, Takeoka…", "By the time
+    of his arrest, Yezhov…"; not "arranged for his Jewish wife, Inna,")."""
+    before = _GOVERNED.search(text, max(0, start - _LOOKBEHIND), start)
+    if not before or before.group(1).lower() not in _GOVERNORS:
+        return False
+    return not opening or bool(_OPENS.search(text, max(0, before.start() - 5), before.start()))
+
+
+def descriptors(text: str, is_name: Callable[[str], bool], title: str = "") -> dict[str, frozenset[str]]:
+    """The description tokens of each name ``text`` describes by apposition, keyed by the word its mentions use:
+    the name's last word ("Takeoka"), or its first ("Ira") when the text also puts another first name before
+    that last word, or the document's ``title`` has it ("George Gershwin" and "his brother, Ira Gershwin":
+    "Gershwin" alone is either, most often the article's subject)."""
+    titled = {name_key(w) for w in _CAPITALISED.findall(title)}
+    inner = {name_key(w) for w in _INNER_CAPITAL.findall(text)}  # once: linear in the text's length
+    before_last: dict[str, set[str]] = {}
+    for first, last in _PAIR.findall(text):
+        before_last.setdefault(name_key(last), set()).add(first)
     found: dict[str, set[str]] = {}
     for pattern in (_BEFORE, _AFTER):
         for m in pattern.finditer(text):
             name, description = m.group("name"), m.group("desc")
             words = name.split()
+            if words[0].lower() in _GOVERNORS or _governed(text, m.start(), opening=pattern is _BEFORE):
+                continue  # "In Paris, the government…", "Like Stalin, the dictator…", "By the time of…, Yezhov"
             if pattern is _AFTER:
-                if _GOVERNED.search(text, max(0, m.start() - _LOOKBEHIND), m.start()):
-                    continue
                 end = _DESCRIPTION_ENDS.search(description)
                 description = description[: end.start()] if end else description
+            if description.split()[-1].lower() in _SAYING or description.split()[-1].endswith("ed"):
+                continue  # "Lyushkov, the Japanese said, was…": a parenthetical, no description
             if len(words) == 1 and _SENTENCE_START.search(text, max(0, m.start() - 5), m.start()) \
-                    and not re.search(rf"[a-z,][ \t]+{re.escape(words[0])}\b", text):
+                    and name_key(words[0]) not in inner:
                 continue  # capitalised because it opens a sentence, and never inside one: no evidence it is a name
             key = name_key(words[-1])
+            if len(words) > 1 and (before_last.get(key, set()) - {words[-2]} or key in titled):
+                key = name_key(words[0])  # another first name stands before this last name, or the subject has it
             if key.lower() in _CALENDAR or not is_name(key):
                 continue
             tokens = set(tokenize(description)) - set(tokenize(name))

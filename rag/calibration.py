@@ -19,12 +19,12 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from rag.aliases import described, descriptors, name_key
+from rag.aliases import described, descriptors
 from rag.cues import kind_present, ranker_kind, ranker_question_words
 from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
@@ -86,11 +86,6 @@ class CorpusStats:
     usage: WordUsage = WordUsage()
     prefixes: frozenset[str] = frozenset()  # the first PREFIX letters of the index's longer tokens
     described: tuple[frozenset[str], ...] = ()  # description words of the names each sentence mentions (rag.aliases)
-    descriptions: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # by document, by name key
-
-    def description(self, doc_id: str, word: str) -> frozenset[str]:
-        """The description tokens the document ``doc_id`` gives the name ``word`` (rag.aliases), if any."""
-        return self.descriptions.get(doc_id, {}).get(name_key(word), frozenset())
 
     def answer_tokens(self, sentence_id: int) -> frozenset[str]:
         """The tokens a sentence holds for the answer models: its own and the descriptions of the names it
@@ -137,9 +132,9 @@ def corpus_stats(index: Index) -> CorpusStats:
             usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
                               frozenset(upper - {written(w) for w in lower}))
             prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
-            descriptions = {d: descriptors(doc.text, usage.is_name) for d, doc in index.documents.items()}
+            descriptions = {d: descriptors(doc.text, usage.is_name, doc.title) for d, doc in index.documents.items()}
             names = described(((s.doc_id, s.text) for s in index.sentences), descriptions)
-            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names, descriptions)
+            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names)
             if len(_STATS) >= 4:
                 _STATS.pop(next(iter(_STATS)))
             _STATS[key] = stats
@@ -176,8 +171,10 @@ def sentence_features(index: Index, stats: CorpusStats, question: QuestionInfo, 
         if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
             context = context | stats.answer_tokens(sid - 1)
         expected = 1.0 if question.kind else 0.0
-        present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) \
-            and holds_date_unit(question.date_unit, sentence.text) else 0.0
+        if question.date_unit:  # "On what date…": a date of that unit ("13 June", "Monday"), not "June 1938"
+            present = 1.0 if holds_date_unit(question.date_unit, sentence.text) else 0.0
+        else:
+            present = 1.0 if question.kind and kind_present(question.kind, sentence.text, question.words) else 0.0
         rows.append((float(dense[j]), float(bm25[sid]), coverage(question, stats, toks),
                      coverage(question, stats, context), 1.0 / rank, expected, present,
                      math.log1p(len(sentence.text)) / 6.0, 1.0 if sentence.kind == "item" else 0.0))

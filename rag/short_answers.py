@@ -65,8 +65,9 @@ _ASKS_MONTH = re.compile(r"\b(?:what|which)\s+month\b", re.IGNORECASE)
 _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
 _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:day|date)\b", re.IGNORECASE)
 _HAS_YEAR = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b\d{{1,4}}\s?{_ERA}|\b(?:AD|A\.D\.)\s?\d{{1,4}}\b")
-_HAS_MONTH = re.compile(r"\b" + _MONTH, re.IGNORECASE)
-_HAS_DAY = re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+\d{{1,2}}\b|\d{{4}}-\d{{2}}-\d{{2}}"
+_HAS_MONTH = re.compile(rf"\b{_MONTH}(?!\w)")  # capitalised: not "married", "may", "march"
+_HAS_DAY = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w)|\b{_MONTH}\s+{_DAY}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+                      r"|\b\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})\b"  # 8/19/1945, 19.08.1945
                       r"|\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
 _HAS_CENTURY = re.compile(r"centur")
 _BARE = re.compile(r"[$£€]?\d[\d,.]*")  # a figure without a unit or words
@@ -157,8 +158,10 @@ _DATE_UNITS = (("year", _ASKS_YEAR, _HAS_YEAR), ("month", _ASKS_MONTH, _HAS_MONT
 
 def asked_date_unit(question: str) -> str:
     """The unit a date question names: "year" ("In what year…"), "month", "century", "day" ("On what
-    date…", "What day…"), or "" (a plain "When…", or not a date question)."""
-    return next((unit for unit, asks, _has in _DATE_UNITS if asks.search(question)), "")
+    date…", "What day…"), or "" (a plain "When…", or not a date question); the first one named when it
+    names two ("What day did he die, and in what year?": day)."""
+    found = [(m.start(), unit) for unit, asks, _has in _DATE_UNITS if (m := asks.search(question))]
+    return min(found)[1] if found else ""
 
 
 def holds_date_unit(unit: str, text: str) -> bool:

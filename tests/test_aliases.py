@@ -53,17 +53,44 @@ def test_a_sentence_holds_the_descriptions_of_the_names_it_mentions() -> None:
     assert tokens[3] == frozenset()  # another document's Olga is not this one
 
 
-@pytest.mark.parametrize("text", ["his " + "a " * 50_000 + "wife, Olga.", "Olga, a " + "b, Olga, the " * 20_000,
-                                  ("Abc " * 30_000) + ", the x"])
+@pytest.mark.parametrize(("text", "expected"), [
+    ("In Paris, the government announced new taxes.", {}),  # an adverbial, not "Paris, the government"
+    ("At Dalian, the Japanese officer shot him.", {}),
+    ("Like Stalin, the dictator feared plots.", {}),
+    ("By the time of his arrest, Yezhov, was ill.", {}),
+    ("In the end, Takeoka, shot him.", {}),
+    ("Lyushkov, the Japanese said, was useful.", {}),  # a parenthetical
+    ("His wife, Inna, was Jewish. He loved Inna.", {"Inna": {"wife"}}),  # opening a sentence
+    ("The NKVD chief, Yezhov, said so.", {"Yezhov": {"chief", "nkvd"}}),
+    ("a brother\nPersonal life\nHis wife, Inna, was there.", {"Inna": {"wife"}}),  # not across lines
+    ("He worked with his brother, Ira Gershwin, on a song. George Gershwin died.", {"Ira": {"brother"}}),
+])
+def test_adverbials_parentheticals_and_relatives(text: str, expected: dict[str, set[str]]) -> None:
+    assert descriptors(text, lambda _w: True) == expected
+
+
+def test_a_relative_who_shares_the_subject_s_last_name_is_keyed_by_the_first() -> None:
+    """"Gershwin died…" in George Gershwin's article is George: his brother's description goes to "Ira" only."""
+    text = "He worked with his brother, Ira Gershwin, on a first song. Gershwin died of a brain tumour in 1937."
+    assert descriptors(text, lambda _w: True, title="George Gershwin") == {"Ira": {"brother"}}
+    assert descriptors(text, lambda _w: True) == {"Gershwin": {"brother"}}  # without the title nothing says so
+
+
+@pytest.mark.parametrize("text", [
+    "his " + "a " * 50_000 + "wife, Olga.", "Olga, a " + "b, Olga, the " * 20_000, ("Abc " * 30_000) + ", the x",
+    "However, the plan failed. " * 40_000,  # a sentence-opening word before every apposition
+    ("Zed, a " + "b" * 200 + "\n") * 4_700,  # a glossary
+    "".join(f"X{i:05d}aaa, the b. " for i in range(8_000)),  # many names
+])
 def test_long_texts_take_linear_time(text: str) -> None:
     t0 = time.perf_counter()
     descriptors(text, lambda _w: True)
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 3.0
 
 
 def test_the_answer_ranker_counts_a_description_as_the_sentence_s_words(tmp_path: Path) -> None:
-    """"When was his wife sent to the Gulag?": the sentence naming Olga covers "wife" for the answer ranker's
-    coverage (rag.calibration), while claim lookup still reads the sentence's own words only."""
+    """"Was his wife sent to the Gulag?": the sentence naming Olga covers "wife" for the answer ranker's coverage
+    (rag.calibration); the sentence's own tokens, which claim lookup reads, do not hold it."""
     from rag.calibration import SENTENCE_FEATURES, analyse_question, corpus_stats, sentence_features
     from rag.service import Engine, build
 

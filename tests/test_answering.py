@@ -108,7 +108,8 @@ def test_question_kinds() -> None:
 @pytest.mark.parametrize(("question", "unit"), [
     ("On what date did Ada die?", "day"), ("What day was she born?", "day"), ("In what year did she die?", "year"),
     ("Which month was she born in?", "month"), ("In which century did she live?", "century"),
-    ("When did Ada die?", ""), ("How many notes did she add?", ""), ("What did she translate?", "")])
+    ("When did Ada die?", ""), ("How many notes did she add?", ""), ("What did she translate?", ""),
+    ("What day did she die, and in what year?", "day"), ("In what year and on what day did she die?", "year")])
 def test_the_date_unit_a_question_names(question: str, unit: str) -> None:
     assert analyse_question(question).date_unit == unit
 
@@ -116,6 +117,10 @@ def test_the_date_unit_a_question_names(question: str, unit: str) -> None:
 @pytest.mark.parametrize(("unit", "text", "holds"), [
     ("day", "on 13 June 1938", True), ("day", "on June 13, 1938", True), ("day", "on 1945-08-19", True),
     ("day", "every Tuesday", True), ("day", "in June 1938", False), ("year", "in June", False),
+    ("day", "on August 19th, 1945", True), ("day", "on 8/19/1945", True), ("day", "on 19.08.1945", True),
+    ("day", "The Sunday Times reported it in 1945", True),  # a weekday word: a known false positive
+    ("month", "He married in 1938.", False), ("month", "He may have decided in 1938.", False),
+    ("month", "in Sept. 1938", True),
     ("year", "in 1938", True), ("month", "in 1938", False), ("century", "in the 17th century", True),
     ("", "nothing", True)])
 def test_a_text_holds_a_date_of_the_unit(unit: str, text: str, holds: bool) -> None:
@@ -135,6 +140,10 @@ def test_a_date_question_that_names_its_unit_wants_a_sentence_with_that_unit(ret
     day = texts.index("She died of uterine cancer on 27 November 1852, aged 36.")
     year = next(i for i, t in enumerate(texts) if t.startswith("In 1843 she translated"))
     column = SENTENCE_FEATURES.index("kind_present")
+    weekday = retriever.prepare("What day of the week did Ada translate an article?")
+    info = analyse_question(weekday.text)
+    assert info.date_unit == "day"
+    assert sentence_features(index, stats, info, weekday.vector, [day], [1], np.zeros(len(texts)))[0, column] == 1.0
     for question, expected in (("On what date did Ada translate an article?", (1.0, 0.0)),
                                ("In what year did Ada translate an article?", (1.0, 1.0)),
                                ("When did Ada translate an article?", (1.0, 1.0))):

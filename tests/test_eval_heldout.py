@@ -68,7 +68,7 @@ def test_question_file_is_consistent_with_the_article(path: Path) -> None:
     assert len({r["id"] for r in rows}) == len(rows), "question ids must be unique"
     assert len({r["question"].casefold() for r in rows}) == len(rows), "a question appears twice"
     answerable = [r for r in rows if r["answerable"]]
-    assert len(answerable) >= 40 and len(rows) - len(answerable) >= 8
+    assert len(answerable) >= 40 and len(rows) - len(answerable) >= (8 if path == BLIND4 else 10)
     for r in answerable:
         start, end = r["evidence_start"], r["evidence_end"]
         assert r["doc"] == "genrikh_lyushkov", r["id"]
