@@ -154,7 +154,13 @@ _RANKER_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleve
                         r"|ninety|hundreds?|thousands?|millions?|billions?|dozens?|half")
 _RANKER_NUMBER = re.compile(r"\d|\b(?:" + _RANKER_NUMBER_WORDS + r")\b", re.IGNORECASE)
 _RANKER_REASON = re.compile(r"\b(?:because|since|due to|as a result|in order to|so that|owing to|therefore|thus|"
-                            r"led to|caused|for fear|so as to)\b", re.IGNORECASE)
+                            r"led to|caused|for fear|so as to"
+                            # eleventh session: causes stated with a noun or a verb ("resulted from blame being
+                            # assigned to him", "to prevent him from falling…", "fearing his own arrest")
+                            r"|result(?:ed|s|ing)?\s+(?:from|in)|(?:a|the)\s+result\s+of|blam(?:e|ed|ing)|reasons?"
+                            r"|consequences?|in\s+(?:response|retaliation|protest)|to\s+(?:prevent|avoid|stop|ensure)"
+                            r"|in\s+an\s+(?:effort|attempt)\s+to|fear(?:ing|ed)?|prompt(?:ed|ing)|motivated"
+                            r"|on\s+the\s+grounds)\b", re.IGNORECASE)
 _RANKER_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
 _SENTENCE_START = re.compile(r"^[\W\d_]*$")
 

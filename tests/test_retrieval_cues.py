@@ -59,6 +59,22 @@ def test_retrieval_and_ranker_cues_differ() -> None:
     assert not cues.kind_present("person", "1938 Lyushkov fled.", frozenset())
 
 
+@pytest.mark.parametrize(("sentence", "causal"), [
+    ("He fled because he feared arrest.", True),
+    ("Blyukher's arrest and subsequent death resulted from blame being assigned to him.", True),
+    ("He was killed by the Japanese in order to prevent him from falling back into Soviet hands.", True),
+    ("As a result of the defection, the border was closed.", True),
+    ("Fearing his own arrest, he fled.", True),
+    ("The reason was never given.", True),
+    ("He moved to Moscow in 1935 and married there.", False),
+    ("The results were published in 1937.", False),
+])
+def test_the_ranker_s_causal_cue(sentence: str, causal: bool) -> None:
+    """A "why" question wants a sentence that states a cause: with a connective ("because", "in order to") or with
+    a noun or verb of causation ("resulted from", "blame", "fearing")."""
+    assert cues.kind_present("reason", sentence, frozenset()) is causal
+
+
 def test_restates() -> None:
     assert restates("- Died: 1852-11-27", "She died of uterine cancer on 27 November 1852, aged 36.")
     assert not restates("- Died: 1852-11-27", "She died on 27 November 1853.")
