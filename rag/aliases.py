@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterable
 
 from rag.lexical import tokenize
 
-_NAME = r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,3}"
+_NAME_WORD = r"[A-Z][\w'’-]*(?:\.(?=[ \t]+[A-Z]))?"  # "Dr. Smith", "John W. Weeks", "St. Petersburg"
+_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}"
 _BEFORE = re.compile(r"(?:\b(?:[Hh]is|[Hh]er|[Tt]heir|[Ii]ts|[Tt]he)|(?<![\w'’-])[A-Z][\w-]*['’]s)"  # "his", "Ivanov's"
                      r"[ \t]+(?P<desc>(?:[A-Za-z][\w'’-]*[ \t]+){0,4}?[a-z][\w'’-]*),"
                      rf"[ \t]+(?P<name>{_NAME})(?=[ \t]*[,.;:()])")
@@ -50,13 +51,29 @@ _OPENS = re.compile(r"(?:^|[.!?;,:][\"'”’)]*\s*|\n\s*)$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\n\s*)$")
 _INNER_CAPITAL = re.compile(r"[a-z,][ \t]+([A-Z][\w'’-]*)")  # a capitalised word inside a sentence
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][\w'’-]*)[ \t]+([A-Z][\w'’-]*)")  # "George Gershwin"
-_SAYING = frozenset({"said", "says", "say", "wrote", "writes", "reported", "reports", "claimed", "claims", "noted",
-                     "argued", "recalled", "added", "explained", "believed", "thought", "stated", "told"})
+_SAYING = frozenset({"said", "says", "say", "wrote", "writes", "write", "reported", "reports", "report", "claimed",
+                     "claims", "claim", "noted", "notes", "note", "argued", "argues", "argue", "recalled", "recall",
+                     "added", "explained", "believed", "believe", "thought", "think", "stated", "states", "told",
+                     "tell"})
+# words before or after a name that are no part of what its mentions are keyed by
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "general", "marshal", "colonel", "captain",
+                     "major", "admiral", "president", "king", "queen", "prince", "princess", "saint", "st", "professor",
+                     "prof", "count", "countess", "baron", "duke", "emperor", "pope", "father", "brother", "sister"})
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+# descriptions that are times, not what someone is ("The next day, Lyushkov, who…")
+_TIMES = frozenset({"day", "days", "year", "years", "month", "months", "week", "weeks", "morning", "afternoon",
+                    "evening", "night", "time", "times", "century", "decade", "following", "next", "previous",
+                    "same", "end", "beginning", "spring", "summer", "autumn", "winter", "moment", "period", "era"})
+_VERBISH = frozenset({"was", "were", "is", "are", "had", "has", "have", "did", "does", "do", "would", "could",
+                      "will", "can", "became", "made", "took", "gave", "sent", "met", "left", "told", "saw"})
 _CALENDAR = frozenset(re.findall(r"\w+", "january february march april may june july august september "
                                            "october november december monday tuesday wednesday thursday "
                                            "friday saturday sunday"))
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _LOOKBEHIND = 20  # characters before a match read for a governing word (bounded)
+_CLAUSE_CHARS = 60  # characters before a description read for the words that open its clause (bounded)
+_CLAUSE_BREAK = re.compile(r"[.!?;:,(\n]")
+_PLAIN_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
 def name_key(word: str) -> str:
@@ -68,13 +85,29 @@ def name_key(word: str) -> str:
 
 
 def _governed(text: str, start: int, opening: bool = False) -> bool:
-    """Whether the word before ``start`` makes the match an object or an adverbial ("During the Great Purge, the
-    …"); with ``opening``, only when that word opens a sentence or a clause ("In the end, Takeoka…", "By the time
-    of his arrest, Yezhov…"; not "arranged for his Jewish wife, Inna,")."""
-    before = _GOVERNED.search(text, max(0, start - _LOOKBEHIND), start)
-    if not before or before.group(1).lower() not in _GOVERNORS:
-        return False
-    return not opening or bool(_OPENS.search(text, max(0, before.start() - 5), before.start()))
+    """Whether the words before ``start`` make the match an object or an adverbial. Without ``opening`` (a name
+    that comes first): a preposition or an article right before it ("During the Great Purge, the…"). With it (a
+    description that comes first): a preposition among the few words that open its clause, none of them a verb
+    ("In the end, Takeoka…", "Soon after the war, Stalin…", "Two years after the purge, Yezhov…"; not "Lyushkov
+    arranged for his Jewish wife, Inna,")."""
+    if not opening:
+        before = _GOVERNED.search(text, max(0, start - _LOOKBEHIND), start)
+        return bool(before and before.group(1).lower() in _GOVERNORS)
+    opening_words = _CLAUSE_BREAK.split(text[max(0, start - _CLAUSE_CHARS):start])[-1]
+    words = [w.lower() for w in _PLAIN_WORD.findall(opening_words)]
+    return 0 < len(words) <= 4 and any(w in _GOVERNORS for w in words) \
+        and not any(w in _VERBISH or w.endswith("ed") for w in words)
+
+
+def _key_words(name: str) -> list[str]:
+    """The words of a name without a title before it or a suffix after it ("General Genzo Yanagita" → Genzo
+    Yanagita, "John Smith Jr." → John Smith), and without abbreviation dots."""
+    words = [w.rstrip(".") for w in name.split()]
+    while len(words) > 1 and words[0].lower() in _TITLES:
+        words = words[1:]
+    while len(words) > 1 and words[-1].lower() in _SUFFIXES:
+        words = words[:-1]
+    return words
 
 
 def descriptors(text: str, is_name: Callable[[str], bool], title: str = "") -> dict[str, frozenset[str]]:
@@ -84,22 +117,27 @@ def descriptors(text: str, is_name: Callable[[str], bool], title: str = "") -> d
     "Gershwin" alone is either, most often the article's subject)."""
     titled = {name_key(w) for w in _CAPITALISED.findall(title)}
     inner = {name_key(w) for w in _INNER_CAPITAL.findall(text)}  # once: linear in the text's length
-    before_last: dict[str, set[str]] = {}
+    before_last: dict[str, set[str]] = {}  # the first names written before each last name
     for first, last in _PAIR.findall(text):
-        before_last.setdefault(name_key(last), set()).add(first)
+        if first.lower() not in _TITLES and is_name(first):  # not "When Takeoka…", "General Yanagita"
+            before_last.setdefault(name_key(last), set()).add(first)
     found: dict[str, set[str]] = {}
     for pattern in (_BEFORE, _AFTER):
         for m in pattern.finditer(text):
             name, description = m.group("name"), m.group("desc")
-            words = name.split()
-            if words[0].lower() in _GOVERNORS or _governed(text, m.start(), opening=pattern is _BEFORE):
+            words = _key_words(name)
+            if name.split()[0].lower() in _GOVERNORS or _governed(text, m.start(), opening=pattern is _BEFORE):
                 continue  # "In Paris, the government…", "Like Stalin, the dictator…", "By the time of…, Yezhov"
             if pattern is _AFTER:
                 end = _DESCRIPTION_ENDS.search(description)
                 description = description[: end.start()] if end else description
-            if description.split()[-1].lower() in _SAYING or description.split()[-1].endswith("ed"):
-                continue  # "Lyushkov, the Japanese said, was…": a parenthetical, no description
-            if len(words) == 1 and _SENTENCE_START.search(text, max(0, m.start() - 5), m.start()) \
+            described_words = description.split()
+            if not described_words or described_words[-1][:1].isupper():
+                continue  # nothing, or a name ("He visited France, the Netherlands, and Belgium")
+            last = described_words[-1].lower()
+            if last in _SAYING or last.endswith("ed") or any(w.lower() in _TIMES for w in described_words):
+                continue  # "Lyushkov, the Japanese said, …", "The next day, Lyushkov, who…": no description
+            if len(name.split()) == 1 and _SENTENCE_START.search(text, max(0, m.start() - 5), m.start()) \
                     and name_key(words[0]) not in inner:
                 continue  # capitalised because it opens a sentence, and never inside one: no evidence it is a name
             key = name_key(words[-1])

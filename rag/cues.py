@@ -157,10 +157,10 @@ _RANKER_REASON = re.compile(r"\b(?:because|since|due to|as a result|in order to|
                             r"led to|caused|for fear|so as to"
                             # eleventh session: causes stated with a noun or a verb ("resulted from blame being
                             # assigned to him", "to prevent him from falling…", "fearing his own arrest")
-                            r"|result(?:ed|s|ing)?\s+(?:from|in)|(?:a|the)\s+result\s+of|blam(?:e|ed|ing)|reasons?"
-                            r"|consequences?|in\s+(?:response|retaliation|protest)|to\s+(?:prevent|avoid|stop|ensure)"
-                            r"|in\s+an\s+(?:effort|attempt)\s+to|fear(?:ing|ed)?|prompt(?:ed|ing)|motivated"
-                            r"|on\s+the\s+grounds)\b", re.IGNORECASE)
+                            r"|result(?:ed|ing)?\s+(?:from|in)|(?:a|the)\s+result\s+of|blam(?:e|ed|es|ing)"
+                            r"|(?<!no\s)(?-i:reasons?)|(?:as\s+a|in)\s+consequence|in\s+(?:response|retaliation|protest)"
+                            r"|to\s+(?:prevent|avoid|ensure)|in\s+an\s+(?:effort|attempt)\s+to|fearing|fear(?:ed|s)\s+(?:that|for)"
+                            r"|prompt(?:ed|ing)|motivated\s+by|on\s+the\s+grounds\s+that)\b", re.IGNORECASE)
 _RANKER_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
 _SENTENCE_START = re.compile(r"^[\W\d_]*$")
 

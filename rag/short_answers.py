@@ -60,16 +60,22 @@ _RANGE = re.compile(r"\s?[-–—]\s?")  # "20,000-30,000", "1914–1918": one f
 _APPROX = re.compile(r"(?:\b(?:about|around|approximately|roughly|nearly|almost|over|some|more than|less than|"
                      r"fewer than|up to|at least|at most|circa|until|between)\s+|\bca?\.\s*)$", re.IGNORECASE)
 # What a date question names ("in what year") narrows what counts as its answer.
-_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.IGNORECASE)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+years?\b", re.IGNORECASE)
 _ASKS_MONTH = re.compile(r"\b(?:what|which)\s+month\b", re.IGNORECASE)
 _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
-_ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:day|date)\b", re.IGNORECASE)
+_ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat\s+(?:was|is)\s+the\s+date\b", re.IGNORECASE)
 _HAS_YEAR = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b\d{{1,4}}\s?{_ERA}|\b(?:AD|A\.D\.)\s?\d{{1,4}}\b")
 _HAS_MONTH = re.compile(rf"\b{_MONTH}(?!\w)")  # capitalised: not "married", "may", "march"
+_WORD_BEFORE = re.compile(r"([A-Z][a-z]+)[ \t]+$")
+_NAME_AFTER = re.compile(r"[ \t]+[A-Z][a-z]")
+# capitalised words that may stand before a month in a date ("In June 1938", "Early March")
+_BEFORE_MONTH = frozenset({"In", "On", "By", "Since", "Until", "From", "During", "Early", "Late", "Mid", "Last", "Next",
+                           "Each", "Every", "Of", "The", "Before", "After", "Around", "About", "Between", "And", "Or",
+                           "To", "Through", "Throughout", "That", "This", "Till", "Circa"})
 _HAS_DAY = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w)|\b{_MONTH}\s+{_DAY}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
-                      r"|\b\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})\b"  # 8/19/1945, 19.08.1945
+                      r"|\b\d{1,2}([/.-])\d{1,2}\1\d{4}\b|\b\d{1,2}/\d{1,2}/\d{2}\b"  # 8/19/1945, 19.08.1945
                       r"|\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
-_HAS_CENTURY = re.compile(r"centur")
+_HAS_CENTURY = re.compile(r"\bcentur(?:y|ies)\b", re.IGNORECASE)
 _BARE = re.compile(r"[$£€]?\d[\d,.]*")  # a figure without a unit or words
 _BETWEEN = re.compile(r"\bbetween\s+", re.IGNORECASE)
 _SKIP_NUMBER = re.compile(r"\bhow\s+often\b", re.IGNORECASE)
@@ -165,9 +171,20 @@ def asked_date_unit(question: str) -> str:
 
 
 def holds_date_unit(unit: str, text: str) -> bool:
-    """Whether ``text`` holds a date of ``unit`` (a day: "13 June", "June 13", "1945-08-19", "Monday");
-    any text does for the unit ""."""
-    return not unit or any(bool(has.search(text)) for name, _asks, has in _DATE_UNITS if name == unit)
+    """Whether ``text`` holds a date of ``unit`` (a day: "13 June", "June 13", "1945-08-19", "Monday"; a month
+    that is no part of a name: not "Theresa May", "Jan Smuts", "The Long March"); any text does for the unit ""."""
+    if not unit:
+        return True
+    if unit == "month":
+        return any(_a_month(text, m) for m in _HAS_MONTH.finditer(text))
+    return any(bool(has.search(text)) for name, _asks, has in _DATE_UNITS if name == unit)
+
+
+def _a_month(text: str, m: re.Match[str]) -> bool:
+    before = _WORD_BEFORE.search(text, max(0, m.start() - 20), m.start())
+    if before and before.group(1) not in _BEFORE_MONTH:
+        return False  # "Theresa May", "The Long March"
+    return not _NAME_AFTER.match(text, m.end())  # "Jan Smuts"
 
 
 def _fits(question: str, text: str) -> bool:

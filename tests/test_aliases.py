@@ -59,7 +59,20 @@ def test_a_sentence_holds_the_descriptions_of_the_names_it_mentions() -> None:
     ("Like Stalin, the dictator feared plots.", {}),
     ("By the time of his arrest, Yezhov, was ill.", {}),
     ("In the end, Takeoka, shot him.", {}),
-    ("Lyushkov, the Japanese said, was useful.", {}),  # a parenthetical
+    ("He met Lyushkov, the Japanese claim, in Tokyo.", {}),  # a parenthetical
+    ("He met Ivanov, the  \nNKVD chief, in 1930.", {}),  # a description of nothing but spaces: no error
+    ("Ivanov, the \r\nnew man, came.", {}),
+    ("He fled. The next day, Lyushkov, who had crossed the border, hid.", {}),  # a time, not a description
+    ("The following year, Yezhov, who had fallen, was arrested.", {}),
+    ("Soon after the war, Stalin, who was ill, died.", {}),  # an adverbial that does not open the clause
+    ("Two years after the purge, Yezhov, who was drunk, fell.", {}),
+    ("He visited France, the Netherlands, and Belgium.", {}),  # a list of names
+    ("his physician, Dr. Smith, came.", {"Smith": {"physician"}}),  # abbreviations and titles are not keys
+    ("the capital, St. Petersburg, fell.", {"Petersburg": {"capit"}}),
+    ("His son, John Smith Jr., came.", {"Smith": {"son"}}),
+    ("His father, John W. Weeks, came.", {"Weeks": {"father"}}),
+    ("His superior, General Genzo Yanagita, agreed. General Yanagita wrote.", {"Yanagita": {"superior"}}),
+
     ("His wife, Inna, was Jewish. He loved Inna.", {"Inna": {"wife"}}),  # opening a sentence
     ("The NKVD chief, Yezhov, said so.", {"Yezhov": {"chief", "nkvd"}}),
     ("a brother\nPersonal life\nHis wife, Inna, was there.", {"Inna": {"wife"}}),  # not across lines
@@ -67,6 +80,12 @@ def test_a_sentence_holds_the_descriptions_of_the_names_it_mentions() -> None:
 ])
 def test_adverbials_parentheticals_and_relatives(text: str, expected: dict[str, set[str]]) -> None:
     assert descriptors(text, lambda _w: True) == expected
+
+
+def test_a_capitalised_word_that_is_no_name_is_no_first_name() -> None:
+    """"When Takeoka returned" puts no other first name before "Takeoka": "when" is written in lower case too."""
+    text = "Yutaka Takeoka, who was a young officer, shot him. When Takeoka returned, he wept when told."
+    assert descriptors(text, _is_name(text)) == {"Takeoka": {"young", "offic"}}
 
 
 def test_a_relative_who_shares_the_subject_s_last_name_is_keyed_by_the_first() -> None:
