@@ -15,6 +15,7 @@ ranking, the index's vectors and BM25, and counts over the index's own vocabular
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -30,6 +31,8 @@ from rag.identity import identity_focus, indefinite, unnamed
 from rag.lexical import tokenize
 from rag.short_answers import asked_date_unit, holds_date_unit
 from rag.store import Index
+
+log = logging.getLogger("rag.calibration")
 
 
 # -- question analysis (the surface cues are rag.cues's answer-ranker set) ----------------------
@@ -110,6 +113,17 @@ INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that
 _STATS_LOCK = threading.Lock()
 
 
+def _descriptions(text: str, is_name: Callable[[str], bool], title: str) -> dict[str, frozenset[str]]:
+    """``rag.aliases.descriptors`` of one document; none (and a warning in the log) if reading them fails, so that
+    an extra the answer models can do without never stops ``ask``."""
+    try:
+        return descriptors(text, is_name, title)
+    except Exception:  # noqa: BLE001 - logged; the document simply lends no descriptions
+        log.warning("could not read the appositions of the document %r; it lends no descriptions", title,
+                    exc_info=True)
+        return {}
+
+
 def corpus_stats(index: Index) -> CorpusStats:
     """Computed once per index generation (a few seconds for ~100k sentences), then cached."""
     key = (str(index.path), index.version)
@@ -132,7 +146,7 @@ def corpus_stats(index: Index) -> CorpusStats:
             usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
                               frozenset(upper - {written(w) for w in lower}))
             prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
-            descriptions = {d: descriptors(doc.text, usage.is_name, doc.title) for d, doc in index.documents.items()}
+            descriptions = {d: _descriptions(doc.text, usage.is_name, doc.title) for d, doc in index.documents.items()}
             names = described(((s.doc_id, s.text) for s in index.sentences), descriptions)
             stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names)
             if len(_STATS) >= 4:

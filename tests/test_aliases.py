@@ -126,3 +126,33 @@ def test_the_answer_ranker_counts_a_description_as_the_sentence_s_words(tmp_path
     row = sentence_features(index, stats, info, retriever.prepare(question).vector, [sid], [1],
                             np.zeros(len(index.sentences)))[0]
     assert row[SENTENCE_FEATURES.index("coverage")] == pytest.approx(1.0)
+
+
+def test_ask_works_on_crlf_and_markdown_line_breaks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A CRLF text and a Markdown hard line break ("the  \\n") once gave a description of nothing but spaces, which
+    raised inside corpus_stats and failed every ask of the index. And should reading the descriptions ever fail,
+    the document lends none and ask still answers."""
+    from rag import aliases, calibration
+    from rag.answering import ask
+    from rag.service import Engine, build
+
+    docs = {"petrov.txt": BIOGRAPHY.replace(". ", ".\r\n"),
+            "ivanov.md": "# Ivanov\n\nHe met Ivanov, the  \nNKVD chief, in 1930. Ivanov was born in Kiev in 1901.\n"}
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / "corpus", docs),
+                        index_dir=tmp_path / "index", chunk_chars=300)
+    build(settings)
+    retriever = Engine(settings).retriever
+    result = ask(retriever, "When was Ivanov born?", min_confidence=0.0)
+    assert result.answer is not None and "1901" in result.answer.text
+    assert not [r for r in caplog.records if "appositions" in r.getMessage()]  # read without an error
+
+    def broken(*_args: object, **_kwargs: object) -> dict[str, frozenset[str]]:
+        raise RuntimeError("a bug in reading appositions")
+
+    monkeypatch.setattr(aliases, "descriptors", broken)
+    monkeypatch.setattr(calibration, "descriptors", broken)
+    calibration._STATS.clear()
+    again = ask(retriever, "When was Ivanov born?", min_confidence=0.0)
+    assert again.answer is not None and again.answer.text == result.answer.text
+    assert calibration.corpus_stats(retriever.index).described == tuple(frozenset() for _ in retriever.index.sentences)
