@@ -128,7 +128,8 @@ class SentenceCues:
 
 # -- the answer ranker's cues -------------------------------------------------------------------
 # How they differ from retrieval's above (each difference is in the fitted weights of its side):
-# * question kind: any "when" (not only "when did/was..." or a leading "when"), date before number,
+# * question kind: any "when" (not only "when did/was..." or a leading "when"), the kind asked first (since the
+#   eleventh session: "How old was he *when*…" asks a number; before, date came before every other kind),
 #   "era"/"period", more "how ..." and "what ..." words, a "reason" kind ("why"), and only "where"
 #   for places; matched on the lower-cased question;
 # * date: abbreviated months ("Sept."), ordinals of 1-2 digits only, "decade(s)", "ago", "BC"/"AD";
@@ -168,7 +169,8 @@ _SENTENCE_START = re.compile(r"^[\W\d_]*$")
 def ranker_kind(question: str) -> str:
     """``date``, ``number``, ``person``, ``place``, ``reason`` or "" (unknown): the answer ranker's answer kind."""
     lowered = question.lower()
-    return next((name for name, pattern in _RANKER_KINDS if pattern.search(lowered)), "")
+    found = [(m.start(), n) for n, (_name, pattern) in enumerate(_RANKER_KINDS) if (m := pattern.search(lowered))]
+    return _RANKER_KINDS[min(found)[1]][0] if found else ""  # the first asked: "How old was he *when*…" a number
 
 
 def ranker_question_words(question: str) -> frozenset[str]:

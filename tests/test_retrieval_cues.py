@@ -80,6 +80,18 @@ def test_the_ranker_s_causal_cue(sentence: str, causal: bool) -> None:
     assert cues.kind_present("reason", sentence, frozenset()) is causal
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How old was Manning when he played in Super Bowl 50?", "number"),  # not the "when" of a clause
+    ("Where did he cross the border when he fled?", "place"),
+    ("Why should someone not commit a crime when they are protesting?", "reason"),
+    ("Who fled when the Soviets arrived?", "person"),
+    ("When did the man who founded it die?", "date"),
+    ("In what year did the officer who shot him confess?", "date"),
+])
+def test_the_ranker_reads_the_kind_asked_first(question: str, kind: str) -> None:
+    assert cues.ranker_kind(question) == kind
+
+
 def test_restates() -> None:
     assert restates("- Died: 1852-11-27", "She died of uterine cancer on 27 November 1852, aged 36.")
     assert not restates("- Died: 1852-11-27", "She died on 27 November 1853.")
