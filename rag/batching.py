@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 T = TypeVar("T")
-R = TypeVar("R")
 CALL_COST_TOKENS = 32  # one more model call costs about as much as this many padded tokens (measured, 2 cores)
 
 
@@ -84,22 +83,6 @@ class MicroBatcher(Generic[T]):
         if pending.error is not None:
             raise pending.error
         return pending.result
-
-    def alone(self, call: Callable[[], R]) -> R:
-        """Run ``call`` in a slot of its own: it waits while ``slots`` batches (or other such calls) run, and
-        batches wait for it. Other model calls on the same cores (``ask``'s token vectors) share the slot
-        budget with the batches this way instead of adding threads on top of them."""
-        cond = self._cond
-        with cond:
-            while self._running >= self.slots:
-                cond.wait()
-            self._running += 1
-        try:
-            return call()
-        finally:
-            with cond:
-                self._running -= 1
-                cond.notify_all()
 
     def _execute(self, batch: list[_Pending[T]]) -> None:
         """Run one batch (lock not held) and mark its callers done."""

@@ -155,15 +155,9 @@ class OnnxEmbedder:
         return self.queries(text)
 
     def token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each text's word pieces (without [CLS]/[SEP]): character offsets and unit-length contextual vectors.
-
-        Runs in a slot of the query batcher (``MicroBatcher.alone``), so concurrent requests never run more
-        model calls at once than ``query_slots``."""
+        """Each text's word pieces (without [CLS]/[SEP]): character offsets and unit-length contextual vectors."""
         if not texts:
             return []
-        return self.queries.alone(lambda: self._token_vectors(texts))
-
-    def _token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         encodings = self._tokenizer_().encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
