@@ -163,7 +163,7 @@ def described(doc_sentences: Iterable[tuple[str, str]],
         if names:
             for word in _CAPITALISED.findall(sentence):
                 extra = names.get(name_key(word))
-                if extra:
-                    tokens = tokens | extra
+                if extra and not extra <= tokens:
+                    tokens = extra if not tokens else tokens | extra  # one name: its set itself, shared
         out.append(tokens)
     return tuple(out)

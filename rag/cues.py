@@ -128,8 +128,9 @@ class SentenceCues:
 
 # -- the answer ranker's cues -------------------------------------------------------------------
 # How they differ from retrieval's above (each difference is in the fitted weights of its side):
-# * question kind: any "when" (not only "when did/was..." or a leading "when"), the kind asked first (since the
-#   eleventh session: "How old was he *when*…" asks a number; before, date came before every other kind),
+# * question kind: any "when" (not only "when did/was..." or a leading "when"); the kind of the question's
+#   opening word when it has one (since the eleventh session: "How old was he *when*…" asks a number), else
+#   date before number before person (the fixed precedence, which was all there was before),
 #   "era"/"period", more "how ..." and "what ..." words, a "reason" kind ("why"), and only "where"
 #   for places; matched on the lower-cased question;
 # * date: abbreviated months ("Sept."), ordinals of 1-2 digits only, "decade(s)", "ago", "BC"/"AD";
@@ -146,6 +147,7 @@ _RANKER_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("place", re.compile(r"\bwhere\b")),
     ("reason", re.compile(r"\bwhy\b")),
 )
+_QUESTION_OPENS = re.compile(r"\W*(?:(?:in|on|at|from|to|for|by|during|of|with|since|until|after|before)\s+)?")
 _RANKER_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
                   r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 _RANKER_DATE = re.compile(_YEAR + r"|\b\d{1,2}(?:st|nd|rd|th)\b|" + _CENTURY + r"|\bdecades?\b"
@@ -169,8 +171,13 @@ _SENTENCE_START = re.compile(r"^[\W\d_]*$")
 def ranker_kind(question: str) -> str:
     """``date``, ``number``, ``person``, ``place``, ``reason`` or "" (unknown): the answer ranker's answer kind."""
     lowered = question.lower()
-    found = [(m.start(), n) for n, (_name, pattern) in enumerate(_RANKER_KINDS) if (m := pattern.search(lowered))]
-    return _RANKER_KINDS[min(found)[1]][0] if found else ""  # the first asked: "How old was he *when*…" a number
+    start = _QUESTION_OPENS.match(lowered).end()  # type: ignore[union-attr] # (it matches the empty string)
+    for name, pattern in _RANKER_KINDS:  # the question's own word first: "How old was he *when*…" asks a number
+        m = pattern.search(lowered, start)
+        if m is not None and m.start() == start:
+            return name
+    # otherwise the fixed precedence: "The man *who* founded the NKVD died in what year?" asks a date
+    return next((name for name, pattern in _RANKER_KINDS if pattern.search(lowered)), "")
 
 
 def ranker_question_words(question: str) -> frozenset[str]:

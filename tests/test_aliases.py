@@ -156,3 +156,8 @@ def test_ask_works_on_crlf_and_markdown_line_breaks(tmp_path: Path, monkeypatch:
     again = ask(retriever, "When was Ivanov born?", min_confidence=0.0)
     assert again.answer is not None and again.answer.text == result.answer.text
     assert calibration.corpus_stats(retriever.index).described == tuple(frozenset() for _ in retriever.index.sentences)
+    assert [r for r in caplog.records if "appositions" in r.getMessage()]  # the failure is logged
+    monkeypatch.setattr(calibration, "described", broken)
+    calibration._STATS.clear()
+    assert ask(retriever, "When was Ivanov born?", min_confidence=0.0).answer == result.answer
+    assert calibration.corpus_stats(retriever.index).described == ()

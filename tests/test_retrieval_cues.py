@@ -87,6 +87,11 @@ def test_the_ranker_s_causal_cue(sentence: str, causal: bool) -> None:
     ("Who fled when the Soviets arrived?", "person"),
     ("When did the man who founded it die?", "date"),
     ("In what year did the officer who shot him confess?", "date"),
+    ("The man who founded the NKVD died in what year?", "date"),  # a relative "who" is no question word
+    ("Lyushkov, who defected to Japan, was killed when?", "date"),
+    ("The team whose captain was Smith won how many titles?", "number"),
+    ("In the town where he was born, how many people lived?", "number"),
+    ("At the school where he taught, when did he start?", "date"),
 ])
 def test_the_ranker_reads_the_kind_asked_first(question: str, kind: str) -> None:
     assert cues.ranker_kind(question) == kind
