@@ -111,6 +111,7 @@ _STATS: dict[tuple[str, str], CorpusStats] = {}
 LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][\w'’-]*")  # a word written in lower case
 INNER_CAPITAL = re.compile(r"(?<=\s)[A-Z][\w'’-]*")  # a capitalised word that is not the text's first
 _STATS_LOCK = threading.Lock()
+_BUILDING: dict[tuple[str, str], threading.Lock] = {}  # a lock per generation whose statistics are being computed
 
 
 def _descriptions(text: str, is_name: Callable[[str], bool], title: str) -> dict[str, frozenset[str]]:
@@ -126,38 +127,56 @@ def _descriptions(text: str, is_name: Callable[[str], bool], title: str) -> dict
 
 def corpus_stats(index: Index) -> CorpusStats:
     """Computed once per index generation, then cached: a few seconds for ~100k sentences (measured in review:
-    200,070 sentences of 2,223 biographies, 4.9 s without the names' descriptions, 12.5 s with them)."""
+    200,070 sentences of 2,223 biographies, 4.9 s without the names' descriptions, 12.5 s with them).
+
+    The computation holds a lock of its own generation only: requests on a generation already computed (the
+    one being served while a new one is published) never wait for it; concurrent first requests on the same
+    generation wait for one computation instead of each doing it."""
     key = (str(index.path), index.version)
     with _STATS_LOCK:
         stats = _STATS.get(key)
+        if stats is not None:
+            return stats
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        with _STATS_LOCK:
+            stats = _STATS.get(key)
         if stats is None:
-            tokens = tuple(frozenset(tokenize(s.text)) for s in index.sentences)
-            df: dict[str, int] = {}
-            for toks in tokens:
-                for t in toks:
-                    df[t] = df.get(t, 0) + 1
-            titles = {d: frozenset(tokenize(doc.title)) for d, doc in index.documents.items()}
-            labels = tuple(titles[s.doc_id] | frozenset(tokenize(" ".join(index.sentence_section[i])))
-                           for i, s in enumerate(index.sentences))
-            lower: set[str] = set()
-            upper: set[str] = set()
-            for s in index.sentences:
-                lower.update(LOWER_WORD.findall(s.text))
-                upper.update(written(w) for w in INNER_CAPITAL.findall(s.text))
-            usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)),
-                              frozenset(upper - {written(w) for w in lower}))
-            prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
-            descriptions = {d: _descriptions(doc.text, usage.is_name, doc.title) for d, doc in index.documents.items()}
             try:
-                names = described(((s.doc_id, s.text) for s in index.sentences), descriptions)
-            except Exception:  # noqa: BLE001 - logged; the answer models do without descriptions
-                log.warning("could not give sentences their names' descriptions", exc_info=True)
-                names = ()
-            stats = CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names)
-            if len(_STATS) >= 4:
-                _STATS.pop(next(iter(_STATS)))
-            _STATS[key] = stats
-        return stats
+                stats = _compute_stats(index)
+                with _STATS_LOCK:
+                    if len(_STATS) >= 4:
+                        _STATS.pop(next(iter(_STATS)))
+                    _STATS[key] = stats
+            finally:
+                with _STATS_LOCK:
+                    _BUILDING.pop(key, None)
+    return stats
+
+
+def _compute_stats(index: Index) -> CorpusStats:
+    tokens = tuple(frozenset(tokenize(s.text)) for s in index.sentences)
+    df: dict[str, int] = {}
+    for toks in tokens:
+        for t in toks:
+            df[t] = df.get(t, 0) + 1
+    titles = {d: frozenset(tokenize(doc.title)) for d, doc in index.documents.items()}
+    labels = tuple(titles[s.doc_id] | frozenset(tokenize(" ".join(index.sentence_section[i])))
+                   for i, s in enumerate(index.sentences))
+    lower: set[str] = set()
+    upper: set[str] = set()
+    for s in index.sentences:
+        lower.update(LOWER_WORD.findall(s.text))
+        upper.update(written(w) for w in INNER_CAPITAL.findall(s.text))
+    usage = WordUsage(frozenset(t for w in lower for t in tokenize(w)), frozenset(upper - {written(w) for w in lower}))
+    prefixes = frozenset(t[:PREFIX] for t in df if len(t) >= PREFIX)
+    descriptions = {d: _descriptions(doc.text, usage.is_name, doc.title) for d, doc in index.documents.items()}
+    try:
+        names = described(((s.doc_id, s.text) for s in index.sentences), descriptions)
+    except Exception:  # noqa: BLE001 - logged; the answer models do without descriptions
+        log.warning("could not give sentences their names' descriptions", exc_info=True)
+        names = ()
+    return CorpusStats(tokens, df, len(tokens), labels, usage, prefixes, names)
 
 
 # -- features --------------------------------------------------------------------------------------

@@ -161,3 +161,47 @@ def test_ask_works_on_crlf_and_markdown_line_breaks(tmp_path: Path, monkeypatch:
     calibration._STATS.clear()
     assert ask(retriever, "When was Ivanov born?", min_confidence=0.0).answer == result.answer
     assert calibration.corpus_stats(retriever.index).described == ()
+
+
+def test_computing_one_generation_s_statistics_never_blocks_another(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a new generation's statistics are computed (seconds on a large index), requests on a generation
+    already computed go on; concurrent first requests on the new one share one computation."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag import calibration
+    from rag.service import Engine, build
+
+    def index_of(name: str, text: str):  # noqa: ANN202 - rag.store.Index
+        settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / name / "corpus", {"a.txt": text}),
+                            index_dir=tmp_path / name / "index", chunk_chars=300)
+        build(settings)
+        return Engine(settings).retriever.index
+
+    served, new = index_of("served", BIOGRAPHY), index_of("new", BIOGRAPHY + " Petrov left.")
+    calibration._STATS.clear()
+    ready = calibration.corpus_stats(served)
+    entered, release = threading.Event(), threading.Event()
+    computed = []
+    real = calibration._compute_stats
+
+    def slow(index):  # noqa: ANN001, ANN202
+        computed.append(index.version)
+        entered.set()
+        assert release.wait(30)
+        return real(index)
+
+    monkeypatch.setattr(calibration, "_compute_stats", slow)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(calibration.corpus_stats, new)
+        assert entered.wait(30)
+        second = pool.submit(calibration.corpus_stats, new)
+        t0 = time.perf_counter()
+        assert calibration.corpus_stats(served) is ready  # not behind the computation
+        assert time.perf_counter() - t0 < 1.0
+        assert not first.done() and not second.done()
+        release.set()
+        assert first.result(30) is second.result(30)
+    assert computed == [new.version]  # one computation for both
+    assert calibration._BUILDING == {}
