@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from rag.identity import CALENDAR_WORDS
 from rag.lexical import tokenize
 
 _NAME_WORD = r"[A-Z][\w'’-]*(?:\.(?=[ \t]+[A-Z]))?"  # "Dr. Smith", "John W. Weeks", "St. Petersburg"
@@ -66,9 +67,6 @@ _TIMES = frozenset({"day", "days", "year", "years", "month", "months", "week", "
                     "same", "end", "beginning", "spring", "summer", "autumn", "winter", "moment", "period", "era"})
 _VERBISH = frozenset({"was", "were", "is", "are", "had", "has", "have", "did", "does", "do", "would", "could",
                       "will", "can", "became", "made", "took", "gave", "sent", "met", "left", "told", "saw"})
-_CALENDAR = frozenset(re.findall(r"\w+", "january february march april may june july august september "
-                                           "october november december monday tuesday wednesday thursday "
-                                           "friday saturday sunday"))
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _LOOKBEHIND = 20  # characters before a match read for a governing word (bounded)
 _CLAUSE_CHARS = 60  # characters before a description read for the words that open its clause (bounded)
@@ -143,7 +141,7 @@ def descriptors(text: str, is_name: Callable[[str], bool], title: str = "") -> d
             key = name_key(words[-1])
             if len(words) > 1 and (before_last.get(key, set()) - {words[-2]} or key in titled):
                 key = name_key(words[0])  # another first name stands before this last name, or the subject has it
-            if key.lower() in _CALENDAR or not is_name(key):
+            if key.lower() in CALENDAR_WORDS or not is_name(key):
                 continue
             tokens = set(tokenize(description)) - set(tokenize(name))
             if tokens:

@@ -127,15 +127,16 @@ def shortlist_soft(retriever: Retriever, question: str, info: QuestionInfo, stat
     question and the sentences that lack a word of it (none when every sentence has every word: then the values
     are exact without the model); None when that call is needed and the embedder gives no token vectors."""
     out = np.zeros((len(sentence_ids), 2))
-    need = [k for k, sid in enumerate(sentence_ids) if not all(t in stats.answer_tokens(sid) for t in info.tokens)]
+    tokens = [stats.answer_tokens(sid) for sid in sentence_ids]
+    need = [k for k, toks in enumerate(tokens) if not all(t in toks for t in info.tokens)]
     vectors = token_vectors(retriever.embedder, [question] + [retriever.index.sentences[sentence_ids[k]].text
                                                             for k in need]) if need else []
     if vectors is None:
         return None
     pieces = {k: vectors[n + 1] for n, k in enumerate(need)}
-    for k, sid in enumerate(sentence_ids):
+    for k, toks in enumerate(tokens):
         pair = (vectors[0], pieces[k]) if k in pieces else None
-        out[k] = soft_coverage(question, info, stats, stats.answer_tokens(sid), pair)
+        out[k] = soft_coverage(question, info, stats, toks, pair)
     return out
 
 

@@ -171,10 +171,10 @@ _SENTENCE_START = re.compile(r"^[\W\d_]*$")
 def ranker_kind(question: str) -> str:
     """``date``, ``number``, ``person``, ``place``, ``reason`` or "" (unknown): the answer ranker's answer kind."""
     lowered = question.lower()
-    start = _QUESTION_OPENS.match(lowered).end()  # type: ignore[union-attr] # (it matches the empty string)
+    opens = _QUESTION_OPENS.match(lowered)  # (always matches, if only the empty string)
+    start = opens.end() if opens else 0
     for name, pattern in _RANKER_KINDS:  # the question's own word first: "How old was he *when*…" asks a number
-        m = pattern.search(lowered, start)
-        if m is not None and m.start() == start:
+        if pattern.match(lowered, start):
             return name
     # otherwise the fixed precedence: "The man *who* founded the NKVD died in what year?" asks a date
     return next((name for name, pattern in _RANKER_KINDS if pattern.search(lowered)), "")

@@ -50,9 +50,10 @@ _LEADING = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "t
 _NOT_NAMES = frozenset({"year", "years", "month", "day", "date", "century", "decade", "time", "way", "ways", "kind",
                         "type", "sort", "reason", "role", "part", "number", "amount", "percentage", "rank",
                         "position", "side", "language", "one", "ones"})
-_MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
-                     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-                     "saturday", "sunday"})
+# months and weekdays: capitalised, yet no name of anyone or anything (also rag.aliases)
+CALENDAR_WORDS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                            "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+                            "friday", "saturday", "sunday"})
 
 
 MAX_QUESTION_CHARS = 500  # longer questions are read only this far (the patterns scan the text)
@@ -132,7 +133,8 @@ def unnamed(sentence: str, focus: str, question_words: frozenset[str],
         return None
 
     def a_name(word: str, first: bool) -> bool:
-        return (word[:1].isupper() and word.lower() not in _MONTHS and (not first or bool(is_name and is_name(word)))
+        return (word[:1].isupper() and word.lower() not in CALENDAR_WORDS
+                and (not first or bool(is_name and is_name(word)))
                 and re.sub(r"['’]s?$", "", word.lower()) not in question_words)
 
     def name_at(j: int) -> bool:

@@ -160,6 +160,7 @@ def _has_unit(text: str) -> bool:
 
 _DATE_UNITS = (("year", _ASKS_YEAR, _HAS_YEAR), ("month", _ASKS_MONTH, _HAS_MONTH),
                ("century", _ASKS_CENTURY, _HAS_CENTURY), ("day", _ASKS_DAY, _HAS_DAY))
+_HOLDS = {unit: has for unit, _asks, has in _DATE_UNITS}
 
 
 def asked_date_unit(question: str) -> str:
@@ -177,7 +178,8 @@ def holds_date_unit(unit: str, text: str) -> bool:
         return True
     if unit == "month":
         return any(_a_month(text, m) for m in _HAS_MONTH.finditer(text))
-    return any(bool(has.search(text)) for name, _asks, has in _DATE_UNITS if name == unit)
+    has = _HOLDS.get(unit)
+    return bool(has and has.search(text))
 
 
 def _a_month(text: str, m: re.Match[str]) -> bool:
