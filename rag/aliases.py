@@ -48,7 +48,6 @@ _GOVERNORS = frozenset({"the", "a", "an", "of", "in", "on", "at", "during", "aft
                         "through", "throughout", "among", "beside", "besides", "except", "per", "via", "when",
                         "while", "although", "though", "if", "because", "whereas"})
 _GOVERNED = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+$")
-_OPENS = re.compile(r"(?:^|[.!?;,:][\"'”’)]*\s*|\n\s*)$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\n\s*)$")
 _INNER_CAPITAL = re.compile(r"[a-z,][ \t]+([A-Z][\w'’-]*)")  # a capitalised word inside a sentence
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][\w'’-]*)[ \t]+([A-Z][\w'’-]*)")  # "George Gershwin"
