@@ -21,6 +21,16 @@ BIOGRAPHY = ("Ivan Petrov was a clerk in Kharkov. In 1930 he arranged for his Je
              "commander, agreed. Ivanov met Sidorov in Dalian.")
 
 
+def _fake_retriever(folder: Path, docs: dict[str, str]):  # noqa: ANN202 - rag.retrieval.Retriever
+    """A fake-embedder index of ``docs`` built in ``folder`` (300-character chunks), and its retriever."""
+    from rag.service import Engine, build
+
+    settings = Settings(embedder="fake", corpus_dir=write_corpus(folder / "corpus", docs), index_dir=folder / "index",
+                        chunk_chars=300)
+    build(settings)
+    return Engine(settings).retriever
+
+
 def _is_name(text: str) -> object:
     lower = set(re.findall(r"(?<![\w'’])[a-z][\w'’-]*", text))
     return lambda word: word.lower() not in lower
@@ -111,12 +121,8 @@ def test_the_answer_ranker_counts_a_description_as_the_sentence_s_words(tmp_path
     """"Was his wife sent to the Gulag?": the sentence naming Olga covers "wife" for the answer ranker's coverage
     (rag.calibration); the sentence's own tokens, which claim lookup reads, do not hold it."""
     from rag.calibration import SENTENCE_FEATURES, analyse_question, corpus_stats, sentence_features
-    from rag.service import Engine, build
 
-    settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / "corpus", {"petrov.txt": BIOGRAPHY}),
-                        index_dir=tmp_path / "index", chunk_chars=300)
-    build(settings)
-    retriever = Engine(settings).retriever
+    retriever = _fake_retriever(tmp_path, {"petrov.txt": BIOGRAPHY})
     index = retriever.index
     stats = corpus_stats(index)
     sid = next(i for i, s in enumerate(index.sentences) if s.text.startswith("Olga was kept"))
@@ -135,14 +141,10 @@ def test_ask_works_on_crlf_and_markdown_line_breaks(tmp_path: Path, monkeypatch:
     the document lends none and ask still answers."""
     from rag import aliases, calibration
     from rag.answering import ask
-    from rag.service import Engine, build
 
     docs = {"petrov.txt": BIOGRAPHY.replace(". ", ".\r\n"),
             "ivanov.md": "# Ivanov\n\nHe met Ivanov, the  \nNKVD chief, in 1930. Ivanov was born in Kiev in 1901.\n"}
-    settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / "corpus", docs),
-                        index_dir=tmp_path / "index", chunk_chars=300)
-    build(settings)
-    retriever = Engine(settings).retriever
+    retriever = _fake_retriever(tmp_path, docs)
     result = ask(retriever, "When was Ivanov born?", min_confidence=0.0)
     assert result.answer is not None and "1901" in result.answer.text
     assert not [r for r in caplog.records if "appositions" in r.getMessage()]  # read without an error
@@ -171,15 +173,9 @@ def test_computing_one_generation_s_statistics_never_blocks_another(tmp_path: Pa
     from concurrent.futures import ThreadPoolExecutor
 
     from rag import calibration
-    from rag.service import Engine, build
 
-    def index_of(name: str, text: str):  # noqa: ANN202 - rag.store.Index
-        settings = Settings(embedder="fake", corpus_dir=write_corpus(tmp_path / name / "corpus", {"a.txt": text}),
-                            index_dir=tmp_path / name / "index", chunk_chars=300)
-        build(settings)
-        return Engine(settings).retriever.index
-
-    served, new = index_of("served", BIOGRAPHY), index_of("new", BIOGRAPHY + " Petrov left.")
+    served = _fake_retriever(tmp_path / "served", {"a.txt": BIOGRAPHY}).index
+    new = _fake_retriever(tmp_path / "new", {"a.txt": BIOGRAPHY + " Petrov left."}).index
     calibration._STATS.clear()
     ready = calibration.corpus_stats(served)
     entered, release = threading.Event(), threading.Event()
